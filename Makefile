@@ -1,0 +1,61 @@
+# Everruns — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell scripts/find-python.sh)
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+# Development defaults for `make run` only; production reads its own environment.
+RUN_ENV := DEBUG=$${DEBUG:-1} AUTH_MODE=$${AUTH_MODE:-none} PORT=$(PORT)
+
+.PHONY: help venv install run test lint openapi migrate seed clean
+
+help:
+	@echo "make run    install, migrate, seed, serve http://127.0.0.1:$(PORT) with web + worker"
+	@echo "make test   install and run the whole suite (pytest, ruff, migrations check, OpenAPI sync)"
+	@echo "make openapi  regenerate docs/openapi.json"
+
+$(PY):
+	@test -n "$(PYTHON)" || { scripts/find-python.sh; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) scripts/requirements.py dev > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	touch $(STAMP)
+
+venv install: $(STAMP)
+
+migrate: $(STAMP)
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+
+seed: $(STAMP)
+	$(RUN_ENV) $(PY) manage.py seed
+
+run: $(STAMP)
+	@mkdir -p var
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed
+	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@$(RUN_ENV) exec scripts/run.sh
+
+test: $(STAMP)
+	DEBUG=1 $(PY) manage.py check
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/ruff check .
+	DEBUG=1 $(PY) manage.py export_openapi --output $(VENV)/openapi.check.json
+	diff -q docs/openapi.json $(VENV)/openapi.check.json || { echo "docs/openapi.json is out of date: run 'make openapi'"; exit 1; }
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+openapi: $(STAMP)
+	DEBUG=1 $(PY) manage.py export_openapi --output docs/openapi.json
+
+clean:
+	rm -rf $(VENV) var

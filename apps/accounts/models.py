@@ -1,0 +1,91 @@
+"""Users (email login), organizations and memberships (contract 3.9, 3.11)."""
+
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+from apps.core.models import PublicModel
+
+DEFAULT_ORG_ID = uuid.UUID(int=1)  # org_00000000000000000000000000000001
+ANONYMOUS_USER_ID = uuid.UUID("00000000-0000-0000-0000-000000000001")
+ANONYMOUS_EMAIL = "anonymous@local"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person (or the anonymous user of AUTH_MODE=none) who logs in with an email address."""
+
+    AUTH_PROVIDERS = [("local", "local"), ("google", "google"), ("github", "github"), ("none", "none")]
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=255, blank=True, default="")
+    avatar_url = models.URLField(max_length=2048, blank=True, null=True)
+    auth_provider = models.CharField(max_length=16, choices=AUTH_PROVIDERS, default="local")
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="Can log into Django admin.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Organization(PublicModel):
+    """A tenant: every agent, session, provider and model belongs to exactly one organization."""
+
+    name = models.CharField(max_length=255)
+    members = models.ManyToManyField(User, through="Membership", related_name="organizations")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """A user's role in one organization (owner and admin satisfy admin-only routes)."""
+
+    ROLES = [("owner", "owner"), ("admin", "admin"), ("member", "member")]
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=ROLES, default="member")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="uniq_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"

@@ -1,0 +1,52 @@
+"""Serializer fields shared by every app."""
+
+from datetime import UTC
+
+from rest_framework import serializers
+
+from . import ids
+
+
+class PublicIdField(serializers.Field):
+    """A UUID rendered as `{prefix}_{32 hex}`; on input a malformed id is a validation error (400)."""
+
+    def __init__(self, prefix: str, **kwargs):
+        self.prefix = prefix
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        value = getattr(value, "pk", value)
+        return ids.format_id(self.prefix, value)
+
+    def to_internal_value(self, data):
+        value = ids.parse_id(self.prefix, data)
+        if value is None:
+            raise serializers.ValidationError(f"malformed {self.prefix} id")
+        return value
+
+
+class TimestampField(serializers.DateTimeField):
+    """RFC 3339 in UTC with a Z suffix and millisecond precision (contract 1.4)."""
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def format_ts(value) -> str | None:
+    return TimestampField().to_representation(value)
+
+
+# drf-spectacular: both render as strings.
+try:
+    from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+
+    class PublicIdFieldExtension(OpenApiSerializerFieldExtension):
+        target_class = PublicIdField
+
+        def map_serializer_field(self, auto_schema, direction):
+            prefix = self.target.prefix
+            return {"type": "string", "pattern": f"^{prefix}_[0-9a-f]{{32}}$", "example": f"{prefix}_{'0' * 31}1"}
+except ImportError:  # pragma: no cover
+    pass

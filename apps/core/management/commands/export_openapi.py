@@ -1,0 +1,27 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.core.openapi import SchemaWarnings, build_schema, render_schema
+
+
+class Command(BaseCommand):
+    help = "Write the OpenAPI document (validated, no running server needed) to stdout or --output."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["json", "yaml"], default="json", help="Output format (json).")
+        parser.add_argument("--output", "-o", default=None, help="Write to this file instead of stdout.")
+        parser.add_argument("--allow-warnings", action="store_true", help="Do not fail on generator warnings.")
+
+    def handle(self, *args, **options):
+        try:
+            schema = build_schema(fail_on_warn=not options["allow_warnings"])
+        except SchemaWarnings as exc:
+            raise CommandError(f"OpenAPI generation reported problems: {exc}") from exc
+        text = render_schema(schema, options["format"])
+        if options["output"]:
+            Path(options["output"]).parent.mkdir(parents=True, exist_ok=True)
+            Path(options["output"]).write_text(text)
+            self.stdout.write(self.style.SUCCESS(f"OpenAPI ({options['format']}) written to {options['output']}"))
+        else:
+            self.stdout.write(text, ending="")

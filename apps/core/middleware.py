@@ -1,0 +1,99 @@
+"""Request ids, the request-size guard and the last line of defence for the error envelope."""
+
+import contextvars
+import json
+import logging
+import re
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+
+from .errors import error_response, message_for_status
+
+logger = logging.getLogger("everruns.request")
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Stamps every log record with the id of the request being served ('-' outside requests)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = _request_id.get()
+        return True
+
+
+class RequestIdMiddleware:
+    """Outermost middleware.
+
+    - Every response carries `X-Request-Id` (the client's, when it sent a sane one, else a new one),
+      and every log line written while serving the request carries the same id.
+    - A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE answers 400 "Input exceeds allowed limits"
+      before anything reads it.
+    - Any error response that is not already JSON (Django's HTML 4xx/5xx pages, the debug pages
+      under DEBUG, bare 405s) is rewritten to `{"error", "status"}`: the envelope holds for the whole
+      site, whatever produced the error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        try:
+            response = self._guard_size(request) or self.get_response(request)
+            response = self._ensure_json_error(request, response)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-Id"] = request_id
+        return response
+
+    @staticmethod
+    def _guard_size(request: HttpRequest) -> HttpResponse | None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error_response(400)
+        if length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            logger.warning("request body of %d bytes exceeds the limit", length)
+            return error_response(400, "Input exceeds allowed limits")
+        return None
+
+    @staticmethod
+    def _ensure_json_error(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code < 400 or isinstance(response, StreamingHttpResponse):
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            if response.status_code >= 500 and not _is_envelope(response):
+                logger.error("non-envelope JSON %d replaced", response.status_code)
+                return error_response(response.status_code)
+            return response
+        replacement = error_response(response.status_code, message_for_status(response.status_code))
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
+        """Exceptions escaping non-DRF views become the envelope even under DEBUG."""
+        from .exception_handler import response_for_exception
+
+        return response_for_exception(exception, context={"request": request})
+
+
+def _is_envelope(response: HttpResponse) -> bool:
+    try:
+        body = json.loads(response.content)
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(body, dict) and set(body) == {"error", "status"}

@@ -1,0 +1,97 @@
+"""List envelopes (contract 1.5 / 1.6), decided once and set per view.
+
+- `SessionPagination`: `{data, total, offset, limit}`, default 20, max 100 (larger values are
+  clamped), newest first is the view's ordering. Non-integer or negative values -> 400; we also
+  answer 400 for `limit=0` (the contract allows "treat as 1 or 400"; a zero page is never useful
+  and silently changing it would hide a client bug).
+- `DataEnvelope`: every other list, `{data, total}` with all rows.
+- `ItemsEnvelope`: capabilities, `{items, data, total}` (docs' `items` plus `data` for the SDKs).
+"""
+
+from rest_framework.pagination import BasePagination, LimitOffsetPagination
+from rest_framework.response import Response
+
+from .exceptions import InvalidRequest
+
+
+def _non_negative_int(raw: str, name: str) -> int:
+    try:
+        value = int(raw, 10)
+    except (TypeError, ValueError):
+        raise InvalidRequest(log_detail=f"{name} must be an integer, got {raw!r}"[:120]) from None
+    if value < 0:
+        raise InvalidRequest(log_detail=f"{name} must not be negative")
+    return value
+
+
+class SessionPagination(LimitOffsetPagination):
+    default_limit = 20
+    max_limit = 100
+
+    def get_limit(self, request) -> int:
+        raw = request.query_params.get(self.limit_query_param)
+        if raw is None or raw == "":
+            return self.default_limit
+        value = _non_negative_int(raw, "limit")
+        if value == 0:
+            raise InvalidRequest(log_detail="limit must be at least 1")
+        return min(value, self.max_limit)
+
+    def get_offset(self, request) -> int:
+        raw = request.query_params.get(self.offset_query_param)
+        if raw is None or raw == "":
+            return 0
+        return _non_negative_int(raw, "offset")
+
+    def get_paginated_response(self, data) -> Response:
+        return Response({"data": data, "total": self.count, "offset": self.offset, "limit": self.limit})
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["data", "total", "offset", "limit"],
+            "properties": {
+                "data": schema,
+                "total": {"type": "integer", "example": 37},
+                "offset": {"type": "integer", "example": 0},
+                "limit": {"type": "integer", "example": 20},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {"name": "offset", "required": False, "in": "query", "description": "Items to skip (>= 0).",
+             "schema": {"type": "integer", "minimum": 0, "default": 0}},
+            {"name": "limit", "required": False, "in": "query",
+             "description": "Page size, 1..100; larger values are clamped to 100.",
+             "schema": {"type": "integer", "minimum": 1, "default": 20}},
+        ]
+
+
+class DataEnvelope(BasePagination):
+    """Not paging at all: the whole (ordered) queryset as `{data, total}`."""
+
+    envelope_keys = ("data",)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.rows = list(queryset)
+        return self.rows
+
+    def get_paginated_response(self, data) -> Response:
+        body = {key: data for key in self.envelope_keys}
+        body["total"] = len(data)
+        return Response(body)
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        properties = {key: schema for key in self.envelope_keys}
+        properties["total"] = {"type": "integer"}
+        return {"type": "object", "required": [*self.envelope_keys, "total"], "properties": properties}
+
+
+class ItemsEnvelope(DataEnvelope):
+    envelope_keys = ("items", "data")
+
+
+def data_envelope(rows: list) -> dict:
+    """`{data, total}` for lists built outside a viewset's list() (fs listings, grep results)."""
+    return {"data": rows, "total": len(rows)}

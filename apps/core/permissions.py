@@ -1,0 +1,66 @@
+"""Permission classes and the organization-scoping seam every org-owned resource uses.
+
+`request.organization` is resolved by the authentication layer (apps.accounts.tenancy) from the
+credential and the optional `X-Org-Id` header. Viewsets that list or fetch org-owned rows mix in
+`OrgScopedMixin`, so another organization's row is simply absent: 404, never 403.
+"""
+
+from rest_framework.permissions import BasePermission
+
+from . import ids
+from .exceptions import NotFound
+
+
+def user_is_admin(request) -> bool:
+    """Admin = Django superuser, or admin/owner of the organization the request acts in."""
+    user = getattr(request, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser:
+        return True
+    membership = getattr(request, "membership", None)
+    return membership is not None and membership.role in {"owner", "admin"}
+
+
+class IsAdmin(BasePermission):
+    """Only admins (superusers, organization owners/admins) may call this endpoint."""
+
+    def has_permission(self, request, view) -> bool:
+        return user_is_admin(request)
+
+
+class IsAdminForWrites(BasePermission):
+    """Reads for any member; writes (POST/PUT/PATCH/DELETE) for admins only."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        return user_is_admin(request)
+
+
+class OrgScopedMixin:
+    """For GenericViewSets over an org-owned model with a UUID primary key.
+
+    - `get_queryset()` keeps only the caller's organization's rows;
+    - `get_object()` parses the path id (`{id_prefix}_…`); a malformed, unknown or foreign id
+      answers 404 with `not_found_message`.
+    """
+
+    id_prefix: str = ""
+    not_found_message: str = "Not found"
+    organization_field: str = "organization"
+    lookup_url_kwarg = "pk"
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.filter(**{self.organization_field: self.request.organization})
+
+    def get_object(self):
+        pk = ids.parse_id(self.id_prefix, self.kwargs.get(self.lookup_url_kwarg))
+        if pk is None:
+            raise NotFound(self.not_found_message)
+        obj = self.filter_queryset(self.get_queryset()).filter(pk=pk).first()
+        if obj is None:
+            raise NotFound(self.not_found_message)
+        self.check_object_permissions(self.request, obj)
+        return obj

@@ -1,0 +1,65 @@
+"""LLM providers and models (contract 3.6, 3.7)."""
+
+from django.db import models
+from django.db.models import Q
+
+from apps.core.models import PublicModel
+
+
+class LlmProvider(PublicModel):
+    """A configured LLM endpoint: type, optional base URL and an encrypted, write-only API key."""
+
+    TYPES = [
+        ("openai", "OpenAI (Responses API)"),
+        ("openai_completions", "OpenAI-compatible (Chat Completions)"),
+        ("anthropic", "Anthropic"),
+        ("llmsim", "Simulated (built in, no network)"),
+        ("gemini", "Gemini (stored only)"),
+        ("azure_openai", "Azure OpenAI (stored only)"),
+    ]
+    STATUSES = [("active", "active"), ("disabled", "disabled")]
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="llm_providers")
+    name = models.CharField(max_length=255)
+    provider_type = models.CharField(max_length=32)
+    base_url = models.URLField(max_length=2048, null=True, blank=True)
+    # AES-256-GCM ciphertext (base64: nonce || ciphertext+tag) and the id of the key that made it.
+    api_key_encrypted = models.TextField(null=True, blank=True, editable=False)
+    api_key_key_id = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    status = models.CharField(max_length=16, choices=STATUSES, default="active")
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.provider_type})"
+
+
+class LlmModel(PublicModel):
+    """A model offered by a provider (`model_id` is the provider-side name, e.g. gpt-4o)."""
+
+    SOURCES = [("manual", "manual"), ("discovered", "discovered"), ("predefined", "predefined")]
+    STATUSES = [("active", "active"), ("disabled", "disabled")]
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="llm_models")
+    provider = models.ForeignKey(LlmProvider, on_delete=models.CASCADE, related_name="models")
+    model_id = models.CharField(max_length=255)
+    display_name = models.CharField(max_length=255)
+    capabilities = models.JSONField(default=list, blank=True)
+    is_default = models.BooleanField(default=False)
+    is_favorite = models.BooleanField(default=False)
+    source = models.CharField(max_length=16, choices=SOURCES, default="manual")
+    status = models.CharField(max_length=16, choices=STATUSES, default="active")
+    # A discovered model that the latest sync did not return (contract 3.7).
+    is_stale = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider"], condition=Q(is_default=True), name="one_default_per_provider"),
+            models.UniqueConstraint(fields=["provider", "model_id"], name="uniq_model_per_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name

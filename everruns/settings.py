@@ -1,0 +1,274 @@
+"""Everruns settings: one env-driven file, production-safe by default.
+
+Every knob is read from the environment (see `.env.example` and the README's table).
+Development conveniences are opt-in (`DEBUG=1`, which `make run` sets); nothing here
+changes between dev, test and production except through the environment.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+# --------------------------------------------------------------------------- helpers
+def env(name: str, default: str = "") -> str:
+    """A string setting; `NAME_FILE` (a path) wins over `NAME`, for Docker/K8s secrets."""
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        return Path(file_path).read_text().strip()
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = env(name, "")
+    if raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = env(name, "")
+    if raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict:
+    """Turn `postgres://user:pass@host:port/name?opt=v` into a Django DATABASES entry."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL (SQLite is the default without it)")
+    options = dict(parse_qsl(parsed.query))
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parsed.path.lstrip("/")) or "everruns",
+        "USER": unquote(parsed.username or ""),
+        "PASSWORD": unquote(parsed.password or ""),
+        "HOST": parsed.hostname or "",
+        "PORT": str(parsed.port or ""),
+        # Short-lived requests reuse connections; SSE streams close theirs while waiting.
+        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": options,
+    }
+
+
+# --------------------------------------------------------------------------- core
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off (set DEBUG=1 for local development)")
+    SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"
+
+VERSION = "0.2.0"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "localhost,127.0.0.1")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Mount the whole API under an extra prefix (contract 1.1), e.g. "api" -> /api/v1/agents.
+API_PREFIX = env("API_PREFIX", "").strip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_tasks_db",
+    "apps.core",
+    "apps.accounts",
+    "apps.capabilities",
+    "apps.llm",
+    "apps.agents",
+    "apps.sessions",
+    "apps.files",
+    "apps.runtime",
+]
+
+MIDDLEWARE = [
+    "apps.core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "everruns.urls"
+WSGI_APPLICATION = "everruns.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --------------------------------------------------------------------------- database
+DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")))
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": database_from_url(DATABASE_URL)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "everruns.sqlite3",
+            # WAL lets the web server read while the worker writes; busy timeout rides out short locks.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+
+# --------------------------------------------------------------------------- auth
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+# none | admin | full | external (contract 4.1). Production must choose explicitly: `check --deploy` warns on none.
+AUTH_MODE = env("AUTH_MODE", "none").strip().lower()
+AUTH_JWT_SECRET = env("AUTH_JWT_SECRET") or SECRET_KEY
+AUTH_JWT_ACCESS_TOKEN_LIFETIME = env_int("AUTH_JWT_ACCESS_TOKEN_LIFETIME", 900)
+AUTH_JWT_REFRESH_TOKEN_LIFETIME = env_int("AUTH_JWT_REFRESH_TOKEN_LIFETIME", 2_592_000)
+AUTH_ADMIN_EMAIL = env("AUTH_ADMIN_EMAIL")
+AUTH_ADMIN_PASSWORD = env("AUTH_ADMIN_PASSWORD")
+AUTH_DISABLE_PASSWORD = env_bool("AUTH_DISABLE_PASSWORD", False)
+AUTH_DISABLE_SIGNUP = env_bool("AUTH_DISABLE_SIGNUP", False)
+
+# --------------------------------------------------------------------------- security
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# Contract 4.4 marks the auth cookies Secure; local plain-HTTP development needs them without it.
+AUTH_COOKIE_SECURE = env_bool("AUTH_COOKIE_SECURE", not DEBUG)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if env_bool("USE_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", "" if not SECURE_SSL_REDIRECT else "")
+
+# Request bodies: the largest legal body is an agent import (3 MB of text) or an agent with a
+# 1 MB prompt JSON-escaped (worst case ~6x for \uXXXX escapes); 8 MB keeps both legal.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BODY_BYTES", 8 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+
+# --------------------------------------------------------------------------- i18n / static
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+
+# --------------------------------------------------------------------------- DRF / OpenAPI
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["apps.accounts.authentication.EverrunsAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": None,
+    "EXCEPTION_HANDLER": "apps.core.exception_handler.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env("THROTTLE_AUTH_RATE", "10/min"),
+    },
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Everruns API",
+    "DESCRIPTION": "Headless AI-agent execution platform (Everruns v1 HTTP API).",
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/v1",
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --------------------------------------------------------------------------- tasks / runtime
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+RUNTIME_MAX_ITERATIONS = env_int("RUNTIME_MAX_ITERATIONS", 100)
+RUNTIME_TOOL_TIMEOUT_SECS = env_int("RUNTIME_TOOL_TIMEOUT_SECS", 60)
+RUNTIME_LLM_MAX_RETRIES = env_int("RUNTIME_LLM_MAX_RETRIES", 3)
+
+# --------------------------------------------------------------------------- SSE
+SSE_HEARTBEAT_INTERVAL_SECS = env_int("SSE_HEARTBEAT_INTERVAL_SECS", 30)
+SSE_CYCLE_SECS = env_int("SSE_CYCLE_SECS", 300)
+
+# --------------------------------------------------------------------------- LLM providers / secrets
+# Base64 of 32 random bytes; several keys as "id1:key1,id2:key2" (first is used to encrypt).
+ENCRYPTION_KEYS = env("ENCRYPTION_KEYS") or env("SECRETS_ENCRYPTION_KEY")
+DEFAULT_OPENAI_API_KEY = env("DEFAULT_OPENAI_API_KEY")
+DEFAULT_ANTHROPIC_API_KEY = env("DEFAULT_ANTHROPIC_API_KEY")
+WEB_FETCH_ALLOW_PRIVATE = env_bool("WEB_FETCH_ALLOW_PRIVATE", False)
+
+# --------------------------------------------------------------------------- logging
+LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "apps.core.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [request_id=%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Our exception handler logs every error with its request id; Django's own
+        # "Internal Server Error" line would duplicate it without the id.
+        "django.request": {"handlers": ["console"], "level": "CRITICAL", "propagate": False},
+    },
+}
+CSRF_FAILURE_VIEW = "apps.core.exception_handler.csrf_failure"

@@ -1,0 +1,112 @@
+"""Every error response of the site is exactly {"error": "...", "status": N}."""
+
+import logging
+
+import pytest
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls")]
+
+
+def assert_envelope(response, status: int, message: str) -> None:
+    assert response.status_code == status
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"error": message, "status": status}
+
+
+def test_malformed_json_is_400_invalid_request(api_client):
+    response = api_client.post("/v1/_test/echo", data='{"name": ', content_type="application/json")
+    assert_envelope(response, 400, "Invalid request")
+
+
+def test_validation_error_is_generic_400_and_details_are_logged(api_client, caplog):
+    with caplog.at_level(logging.INFO, logger="everruns.errors"):
+        response = api_client.post("/v1/_test/echo", data={"name": ""}, format="json")
+    assert_envelope(response, 400, "Invalid request")
+    assert "name" not in response.content.decode()
+    assert any("validation failed" in r.getMessage() and "name" in r.getMessage() for r in caplog.records)
+
+
+def test_missing_credentials_is_401(api_client, settings):
+    settings.AUTH_MODE = "full"
+    response = api_client.get("/v1/_test/admin-only")
+    assert_envelope(response, 401, "Unauthorized")
+
+
+def test_member_on_admin_route_is_403(api_client, default_org):
+    from apps.accounts.models import ANONYMOUS_USER_ID, Membership
+
+    Membership.objects.filter(user_id=ANONYMOUS_USER_ID).update(role="member")
+    assert_envelope(api_client.get("/v1/_test/admin-only"), 403, "Forbidden")
+
+
+def test_non_member_org_header_is_403(api_client):
+    response = api_client.get("/v1/_test/admin-only", HTTP_X_ORG_ID="org_" + "f" * 32)
+    assert_envelope(response, 403, "Forbidden")
+
+
+@pytest.mark.parametrize("path", ["/nope", "/v1/nope", "/v1/", "/admin-but-not", "/v1/agents/x/y/z"])
+def test_unknown_url_is_json_404(api_client, path):
+    assert_envelope(api_client.get(path), 404, "Not found")
+
+
+def test_unknown_url_is_json_404_even_with_debug(api_client, settings):
+    settings.DEBUG = True
+    assert_envelope(api_client.get("/v1/definitely-not-here"), 404, "Not found")
+
+
+def test_wrong_method_is_405_with_allow_header(api_client):
+    response = api_client.delete("/v1/_test/echo")
+    assert_envelope(response, 405, "Method not allowed")
+    assert "POST" in response["Allow"]
+
+
+def test_wrong_method_on_health_is_405(api_client):
+    assert_envelope(api_client.post("/health"), 405, "Method not allowed")
+
+
+def test_unsupported_media_type_is_415(api_client):
+    response = api_client.post("/v1/_test/echo", data="name=x", content_type="application/x-www-form-urlencoded")
+    assert_envelope(response, 415, "Unsupported media type")
+
+
+def test_oversize_body_is_400_input_exceeds_limits(api_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = api_client.post("/v1/_test/echo", data={"name": "x" * 2048}, format="json")
+    assert_envelope(response, 400, "Input exceeds allowed limits")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unhandled_exception_in_drf_view_is_generic_500(api_client, settings, caplog, debug):
+    settings.DEBUG = debug
+    with caplog.at_level(logging.ERROR):
+        response = api_client.get("/v1/_test/boom", HTTP_X_REQUEST_ID="req-boom-1")
+    assert_envelope(response, 500, "Internal server error")
+    assert "hunter2" not in response.content.decode()
+    assert response["X-Request-Id"] == "req-boom-1"
+    logged = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert logged and all(r.request_id == "req-boom-1" for r in logged)
+    assert any("RuntimeError" in r.getMessage() or r.exc_info for r in logged)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_unhandled_exception_in_plain_view_is_generic_500(settings, debug):
+    from django.test import Client
+
+    settings.DEBUG = debug
+    response = Client(raise_request_exception=False).get("/_test/plain-boom")
+    assert_envelope(response, 500, "Internal server error")
+    assert "internals" not in response.content.decode()
+
+
+def test_disallowed_host_is_json_400(api_client):
+    assert_envelope(api_client.get("/health", HTTP_HOST="evil.example"), 400, "Invalid request")
+
+
+def test_request_id_is_echoed_or_generated(api_client):
+    echoed = api_client.get("/health", HTTP_X_REQUEST_ID="abc-123")
+    assert echoed["X-Request-Id"] == "abc-123"
+    generated = api_client.get("/health")
+    assert len(generated["X-Request-Id"]) == 32
+    # A hostile value (newline injection, oversize) is replaced, not echoed.
+    hostile = api_client.get("/health", HTTP_X_REQUEST_ID="x" * 500)
+    assert hostile["X-Request-Id"] != "x" * 500
