@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 .venv/bin/gunicorn everruns.wsgi -c gunicorn.conf.py &
 web=$!
-.venv/bin/python manage.py db_worker --queue-name default --interval "${WORKER_POLL_INTERVAL:-0.2}" &
+.venv/bin/python manage.py db_worker --no-reload --queue-name default --interval "${WORKER_POLL_INTERVAL:-0.2}" &
 worker=$!
 stop() {
   trap - INT TERM

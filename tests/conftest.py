@@ -21,3 +21,65 @@ def default_org(db):
     from apps.accounts.models import DEFAULT_ORG_ID, Organization
 
     return Organization.objects.get(pk=DEFAULT_ORG_ID)
+
+
+@pytest.fixture
+def make_org(db):
+    """make_org(name) -> a new Organization."""
+    from apps.accounts.models import Organization
+
+    def _make(name: str = "Other Org"):
+        return Organization.objects.create(name=name)
+
+    return _make
+
+
+@pytest.fixture
+def make_user(db, default_org):
+    """make_user(email, org=default_org, role="member") -> a User who is a member of `org`."""
+    from apps.accounts.models import Membership, User
+
+    def _make(email: str = "member@example.com", org=None, role: str = "member", password: str = "S3cure-pass!"):
+        user = User.objects.create_user(email=email, password=password, name=email.split("@")[0])
+        Membership.objects.create(user=user, organization=org or default_org, role=role)
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def client_for():
+    """client_for(user, org=None) -> an APIClient acting as `user` (optionally in `org` via X-Org-Id).
+
+    It bypasses credential checks (those are tested in tests/accounts); the organization is
+    still resolved from the user's memberships, exactly as for a real credential.
+    """
+    from apps.core.ids import format_id
+
+    def _make(user, org=None) -> APIClient:
+        client = APIClient()
+        client.force_authenticate(user=user)
+        if org is not None:
+            client.credentials(HTTP_X_ORG_ID=format_id("org", org.pk))
+        return client
+
+    return _make
+
+
+@pytest.fixture
+def member_client(make_user, client_for):
+    """A plain member of the default organization (not an admin)."""
+    return client_for(make_user("member@example.com"))
+
+
+@pytest.fixture
+def admin_client(make_user, client_for):
+    """An admin of the default organization."""
+    return client_for(make_user("admin@example.com", role="admin"))
+
+
+@pytest.fixture
+def other_org_client(make_org, make_user, client_for):
+    """An admin of a different organization: everything of the default org must be 404 to them."""
+    org = make_org("Other Org")
+    return client_for(make_user("other@example.com", org=org, role="admin"))

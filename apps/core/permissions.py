@@ -1,14 +1,34 @@
 """Permission classes and the organization-scoping seam every org-owned resource uses.
 
-`request.organization` is resolved by the authentication layer (apps.accounts.tenancy) from the
-credential and the optional `X-Org-Id` header. Viewsets that list or fetch org-owned rows mix in
-`OrgScopedMixin`, so another organization's row is simply absent: 404, never 403.
+The acting organization is resolved from the caller's memberships and the optional `X-Org-Id`
+header (apps.accounts.tenancy), once per request, and read through `request_organization()` /
+`request_membership()`. Viewsets that list or fetch org-owned rows mix in `OrgScopedMixin`, so
+another organization's row is simply absent: 404, never 403.
 """
 
 from rest_framework.permissions import BasePermission
 
 from . import ids
 from .exceptions import NotFound
+
+
+def request_membership(request):
+    """The caller's Membership in the organization this request acts in (resolved once, then cached).
+
+    Authentication normally resolves it; requests authenticated another way (tests'
+    force_authenticate, admin sessions) are resolved here on first use.
+    """
+    django_request = getattr(request, "_request", request)
+    if not hasattr(django_request, "membership"):
+        from apps.accounts.tenancy import attach_organization
+
+        attach_organization(django_request, request.user)
+    return django_request.membership
+
+
+def request_organization(request):
+    """The Organization this request acts in."""
+    return request_membership(request).organization
 
 
 def user_is_admin(request) -> bool:
@@ -18,8 +38,7 @@ def user_is_admin(request) -> bool:
         return False
     if user.is_superuser:
         return True
-    membership = getattr(request, "membership", None)
-    return membership is not None and membership.role in {"owner", "admin"}
+    return request_membership(request).role in {"owner", "admin"}
 
 
 class IsAdmin(BasePermission):
@@ -53,7 +72,7 @@ class OrgScopedMixin:
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        return queryset.filter(**{self.organization_field: self.request.organization})
+        return queryset.filter(**{self.organization_field: request_organization(self.request)})
 
     def get_object(self):
         pk = ids.parse_id(self.id_prefix, self.kwargs.get(self.lookup_url_kwarg))
