@@ -183,7 +183,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if env_bool("USE_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", "" if not SECURE_SSL_REDIRECT else "")
+# Silenced by default, on purpose: W008 (HTTP->HTTPS redirect) is the TLS-terminating proxy's job, and
+# load-balancer probes hit /health over plain HTTP; W021 (HSTS preload) is an opt-in commitment.
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", "security.W008,security.W021")
 
 # Request bodies: the largest legal body is an agent import (3 MB of text) or an agent with a
 # 1 MB prompt JSON-escaped (worst case ~6x for \uXXXX escapes); 8 MB keeps both legal.
