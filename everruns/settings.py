@@ -274,3 +274,10 @@ LOGGING = {
     },
 }
 CSRF_FAILURE_VIEW = "apps.core.exception_handler.csrf_failure"
+
+# --------------------------------------------------------------------------- capabilities: web_fetch
+# (WEB_FETCH_ALLOW_PRIVATE is above with the provider settings.) Contract 3.8: 1 s first byte, 30 s body.
+WEB_FETCH_CONNECT_TIMEOUT_SECS = env_int("WEB_FETCH_CONNECT_TIMEOUT_SECS", 5)
+WEB_FETCH_FIRST_BYTE_TIMEOUT_SECS = env_int("WEB_FETCH_FIRST_BYTE_TIMEOUT_SECS", 1)
+WEB_FETCH_BODY_TIMEOUT_SECS = env_int("WEB_FETCH_BODY_TIMEOUT_SECS", 30)
+WEB_FETCH_MAX_BYTES = env_int("WEB_FETCH_MAX_BYTES", 1_048_576)

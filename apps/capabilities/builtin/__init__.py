@@ -1,0 +1,1 @@
+"""Built-in capabilities: one module per capability, each defining `CAPABILITY`."""
