@@ -3,6 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
+pytest_plugins = ["tests.fakes.plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_tests(settings):
