@@ -68,6 +68,8 @@ class OrgScopedMixin:
     id_prefix: str = ""
     not_found_message: str = "Not found"
     organization_field: str = "organization"
+    # The model field the parsed path id is matched against (agents: "public_id").
+    lookup_model_field: str = "pk"
     lookup_url_kwarg = "pk"
 
     def get_queryset(self):
@@ -78,7 +80,7 @@ class OrgScopedMixin:
         pk = ids.parse_id(self.id_prefix, self.kwargs.get(self.lookup_url_kwarg))
         if pk is None:
             raise NotFound(self.not_found_message)
-        obj = self.filter_queryset(self.get_queryset()).filter(pk=pk).first()
+        obj = self.filter_queryset(self.get_queryset()).filter(**{self.lookup_model_field: pk}).first()
         if obj is None:
             raise NotFound(self.not_found_message)
         self.check_object_permissions(self.request, obj)
