@@ -1,0 +1,40 @@
+"""Reads shared by the auth views, the authentication class and the users list."""
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from .models import ApiKey, Membership, Organization, User
+
+ADMIN_ROLES = frozenset({"owner", "admin"})
+
+
+def roles_for(*, user: User, membership_role: str | None) -> list[str]:
+    """Contract roles: ["admin"] for a superuser or an owner/admin of the acting organization, else ["user"]."""
+    if user.is_superuser or membership_role in ADMIN_ROLES:
+        return ["admin"]
+    return ["user"]
+
+
+def default_membership(*, user: User) -> Membership | None:
+    """The membership a request acts in when it names no organization (the oldest one)."""
+    return Membership.objects.select_related("organization").filter(user=user).order_by("created_at", "id").first()
+
+
+def user_list(*, organization: Organization, search: str | None = None) -> QuerySet[User]:
+    """Members of `organization`, newest first, with their role there as `org_role`.
+
+    `search` is a case-insensitive substring of name or email.
+    """
+    role = Membership.objects.filter(user=OuterRef("pk"), organization=organization).values("role")[:1]
+    queryset = (
+        User.objects.filter(memberships__organization=organization)
+        .annotate(org_role=Subquery(role))
+        .order_by("-created_at", "-id")
+    )
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(email__icontains=search))
+    return queryset
+
+
+def api_key_list(*, user: User, organization: Organization) -> QuerySet[ApiKey]:
+    """The caller's keys in the acting organization, newest first."""
+    return ApiKey.objects.filter(user=user, organization=organization).order_by("-created_at", "-id")

@@ -1,0 +1,115 @@
+"""Request and response shapes of /v1/auth/* and /v1/users (contract 3.9, 3.10, 4.3, 4.6)."""
+
+from rest_framework import serializers
+
+from apps.core.fields import TimestampField
+from apps.core.ids import format_id
+
+from .selectors import roles_for
+
+# Hashing cost grows with the input; nobody needs a longer password than this.
+MAX_PASSWORD_LENGTH = 1024
+
+
+# --------------------------------------------------------------------------- requests
+class LoginSerializer(serializers.Serializer):
+    # Not an EmailField: a malformed address is just an unknown account (401), like any other.
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    name = serializers.CharField(max_length=255)
+
+
+class RefreshSerializer(serializers.Serializer):
+    """The refresh token may come in the body or in the `refresh_token` cookie."""
+
+    refresh_token = serializers.CharField(required=False, max_length=4096)
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    scopes = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=32,
+        help_text='Stored, not enforced; empty or omitted means ["*"] (full access).',
+    )
+    expires_in_days = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=3650,
+        help_text="Days until the key stops working (1..3650); omitted or null: never expires.",
+    )
+
+
+# --------------------------------------------------------------------------- responses
+class TokenResponseSerializer(serializers.Serializer):
+    access_token = serializers.CharField()
+    token_type = serializers.CharField(default="Bearer")
+    expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")
+    refresh_token = serializers.CharField()
+
+
+class AuthConfigSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=["none", "admin", "full", "external"])
+    password_auth_enabled = serializers.BooleanField()
+    oauth_providers = serializers.ListField(child=serializers.CharField())
+    signup_enabled = serializers.BooleanField()
+
+
+class UserInfoSerializer(serializers.Serializer):
+    """`GET /v1/auth/me`: roles are those in the organization the request acts in."""
+
+    id = serializers.UUIDField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    roles = serializers.SerializerMethodField()
+    avatar_url = serializers.URLField(read_only=True, allow_null=True)
+    organization_id = serializers.SerializerMethodField(
+        help_text="The organization this request acts in (choose another with the X-Org-Id header)."
+    )
+
+    def get_roles(self, user) -> list[str]:
+        return roles_for(user=user, membership_role=self.context["membership"].role)
+
+    def get_organization_id(self, user) -> str:
+        return format_id("org", self.context["membership"].organization_id)
+
+
+class UserSerializer(serializers.Serializer):
+    """A member of the caller's organization (expects the `org_role` annotation of selectors.user_list)."""
+
+    id = serializers.UUIDField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    avatar_url = serializers.URLField(read_only=True, allow_null=True)
+    roles = serializers.SerializerMethodField()
+    auth_provider = serializers.CharField(read_only=True, allow_null=True)
+    created_at = TimestampField(read_only=True)
+
+    def get_roles(self, user) -> list[str]:
+        return roles_for(user=user, membership_role=getattr(user, "org_role", None))
+
+
+class ApiKeySerializer(serializers.Serializer):
+    """ApiKeyListItem: never the key itself, only its display prefix."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    key_prefix = serializers.CharField(read_only=True)
+    scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    expires_at = TimestampField(read_only=True, allow_null=True)
+    last_used_at = TimestampField(read_only=True, allow_null=True)
+    created_at = TimestampField(read_only=True)
+
+
+class ApiKeyCreatedSerializer(serializers.Serializer):
+    """ApiKeyCreated: the only response that ever contains the full key."""
+
+    id = serializers.UUIDField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    key = serializers.CharField(read_only=True)
+    key_prefix = serializers.CharField(read_only=True)
+    scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    expires_at = TimestampField(read_only=True, allow_null=True)
+    created_at = TimestampField(read_only=True)

@@ -1,0 +1,240 @@
+"""/v1/auth/* (contract 2.2, 4.6) and /v1/users (contract 2.10)."""
+
+import uuid
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+
+from apps.core.exceptions import NotFound, Unauthorized
+from apps.core.pagination import DataEnvelope
+from apps.core.permissions import IsAdmin, request_membership, request_organization
+
+from . import services
+from .authentication import ACCESS_COOKIE, REFRESH_COOKIE
+from .selectors import api_key_list, user_list
+from .serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    AuthConfigSerializer,
+    LoginSerializer,
+    RefreshSerializer,
+    RegisterSerializer,
+    TokenResponseSerializer,
+    UserInfoSerializer,
+    UserSerializer,
+)
+from .throttling import AuthRateThrottle
+from .tokens import TokenPair
+
+# Public routes read no credentials at all: a stale cookie must not turn login into a 401.
+PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny]}
+CREDENTIAL_ROUTE = {**PUBLIC, "throttle_classes": [AuthRateThrottle]}
+
+
+def refresh_cookie_path() -> str:
+    """The refresh cookie only travels to /v1/auth (behind API_PREFIX when one is set)."""
+    prefix = f"/{settings.API_PREFIX}" if settings.API_PREFIX else ""
+    return f"{prefix}/v1/auth"
+
+
+def set_auth_cookies(response: Response, pair: TokenPair) -> Response:
+    """Contract 4.4. `Secure` follows AUTH_COOKIE_SECURE (on unless DEBUG) so plain-HTTP dev works."""
+    response.set_cookie(
+        ACCESS_COOKIE, pair.access_token, max_age=pair.expires_in, path="/",
+        secure=settings.AUTH_COOKIE_SECURE, httponly=True, samesite="Lax",
+    )
+    response.set_cookie(
+        REFRESH_COOKIE, pair.refresh_token, max_age=settings.AUTH_JWT_REFRESH_TOKEN_LIFETIME,
+        path=refresh_cookie_path(), secure=settings.AUTH_COOKIE_SECURE, httponly=True, samesite="Strict",
+    )
+    return response
+
+
+def token_response(pair: TokenPair, status_code: int = status.HTTP_200_OK) -> Response:
+    """TokenResponse in the body and the same tokens as cookies (login, register, refresh)."""
+    return set_auth_cookies(Response(pair.as_response(), status=status_code), pair)
+
+
+def clear_auth_cookies(response: Response) -> Response:
+    # A cookie is only removed when deleted with the path it was set with.
+    response.delete_cookie(ACCESS_COOKIE, path="/", samesite="Lax")
+    response.delete_cookie(REFRESH_COOKIE, path=refresh_cookie_path(), samesite="Strict")
+    return response
+
+
+def _reject_in_external_mode() -> None:
+    """External mode: an outside identity provider owns login, so these routes do not exist (404)."""
+    if settings.AUTH_MODE == "external":
+        raise NotFound()
+
+
+def _password_auth_enabled() -> bool:
+    return settings.AUTH_MODE in {"admin", "full"} and not settings.AUTH_DISABLE_PASSWORD
+
+
+class AuthViewSet(viewsets.GenericViewSet):
+    """Login, registration, token refresh, logout and the caller's identity."""
+
+    serializer_class = TokenResponseSerializer
+    pagination_class = None
+
+    @extend_schema(operation_id="auth_config", responses={200: AuthConfigSerializer}, auth=[])
+    @action(detail=False, methods=["get"], url_path="config", **PUBLIC)
+    def config(self, request):
+        """Which ways of signing in this server offers (public)."""
+        password = _password_auth_enabled()
+        body = {
+            "mode": settings.AUTH_MODE,
+            "password_auth_enabled": password,
+            "oauth_providers": [],  # OAuth is not implemented yet (docs/auth.md)
+            "signup_enabled": password and settings.AUTH_MODE == "full" and not settings.AUTH_DISABLE_SIGNUP,
+        }
+        return Response(AuthConfigSerializer(body).data)
+
+    @extend_schema(
+        operation_id="auth_login", request=LoginSerializer, auth=[],
+        responses={200: TokenResponseSerializer, 401: OpenApiResponse(description="Invalid email or password")},
+    )
+    @action(detail=False, methods=["post"], url_path="login", **CREDENTIAL_ROUTE)
+    def login(self, request):
+        """Password login: a token pair in the body and as cookies. Throttled per client IP."""
+        _reject_in_external_mode()
+        serializer = LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_authenticate(**serializer.validated_data)
+        return token_response(services.token_pair_issue(user=user))
+
+    @extend_schema(
+        operation_id="auth_register", request=RegisterSerializer, auth=[],
+        responses={
+            201: TokenResponseSerializer,
+            403: OpenApiResponse(description="Registration is disabled"),
+            409: OpenApiResponse(description="Email already registered"),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="register", **CREDENTIAL_ROUTE)
+    def register(self, request):
+        """Create an account (full mode) with an organization of its own; signs the new user in."""
+        _reject_in_external_mode()
+        serializer = RegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(**serializer.validated_data)
+        return token_response(services.token_pair_issue(user=user), status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="auth_refresh", request=RefreshSerializer, auth=[],
+        responses={200: TokenResponseSerializer, 401: OpenApiResponse(description="Invalid refresh token")},
+    )
+    @action(detail=False, methods=["post"], url_path="refresh", **CREDENTIAL_ROUTE)
+    def refresh(self, request):
+        """Exchange a refresh token (body or cookie) for a new pair; the old one stops working."""
+        _reject_in_external_mode()
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = serializer.validated_data.get("refresh_token") or request.COOKIES.get(REFRESH_COOKIE)
+        if not token:
+            raise Unauthorized("Invalid refresh token")
+        _, pair = services.token_pair_rotate(refresh_token=token)
+        return token_response(pair)
+
+    @extend_schema(
+        operation_id="auth_logout", request=RefreshSerializer, auth=[],
+        responses={200: OpenApiResponse(description="Empty body; both cookies are cleared.")},
+    )
+    @action(detail=False, methods=["post"], url_path="logout", **PUBLIC)
+    def logout(self, request):
+        """Clear the auth cookies and forget the presented refresh token. Always 200."""
+        try:
+            body = request.data if isinstance(request.data, dict) else {}
+        except ParseError:  # logging out must work whatever the body looks like
+            body = {}
+        token = body.get("refresh_token") or request.COOKIES.get(REFRESH_COOKIE)
+        if isinstance(token, str) and token:
+            services.refresh_token_revoke(refresh_token=token)
+        return clear_auth_cookies(Response(status=status.HTTP_200_OK))
+
+    @extend_schema(operation_id="auth_me", responses={200: UserInfoSerializer})
+    @action(detail=False, methods=["get"], url_path="me", permission_classes=[IsAuthenticated])
+    def me(self, request):
+        """The caller, with their roles in the organization the request acts in."""
+        context = {"membership": request_membership(request)}
+        return Response(UserInfoSerializer(request.user, context=context).data)
+
+
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
+                    viewsets.GenericViewSet):
+    """The caller's API keys in the acting organization. The full key is shown once, on creation."""
+
+    serializer_class = ApiKeySerializer
+    pagination_class = None  # a bare JSON array (contract 1.6)
+    lookup_url_kwarg = "key_id"
+    not_found_message = "API key not found"
+
+    def get_queryset(self):
+        return api_key_list(user=self.request.user, organization=request_organization(self.request))
+
+    def get_object(self):
+        try:
+            key_id = uuid.UUID(str(self.kwargs.get(self.lookup_url_kwarg)))
+        except ValueError:
+            raise NotFound(self.not_found_message) from None
+        api_key = self.get_queryset().filter(pk=key_id).first()
+        if api_key is None:  # unknown, or someone else's: the same answer
+            raise NotFound(self.not_found_message)
+        return api_key
+
+    @extend_schema(operation_id="api_keys_list", responses={200: ApiKeySerializer(many=True)})
+    def list(self, request, *args, **kwargs):
+        """The caller's keys, newest first (a bare array)."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(operation_id="api_keys_create", request=ApiKeyCreateSerializer,
+                   responses={201: ApiKeyCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        """Create a key acting as the caller in the acting organization; the response holds the only copy."""
+        serializer = ApiKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, raw_key = services.api_key_create(
+            user=request.user, organization=request_organization(request), **serializer.validated_data
+        )
+        api_key.key = raw_key
+        return Response(ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="api_keys_delete",
+        parameters=[OpenApiParameter("key_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={204: None, 404: OpenApiResponse(description="API key not found")},
+    )
+    def destroy(self, request, *args, **kwargs):
+        """Revoke one of the caller's keys; it answers 401 from the next request on."""
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        services.api_key_delete(api_key=instance)
+
+
+class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Members of the caller's organization (admins only)."""
+
+    serializer_class = UserSerializer
+    pagination_class = DataEnvelope
+    permission_classes = [IsAdmin]
+
+    def get_queryset(self):
+        search = (self.request.query_params.get("search") or "").strip()[:254]
+        return user_list(organization=request_organization(self.request), search=search or None)
+
+    @extend_schema(
+        operation_id="users_list",
+        parameters=[OpenApiParameter("search", str, description="Case-insensitive substring of name or email.")],
+    )
+    def list(self, request, *args, **kwargs):
+        """Users of the acting organization, newest first."""
+        return super().list(request, *args, **kwargs)
