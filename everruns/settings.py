@@ -281,3 +281,35 @@ WEB_FETCH_CONNECT_TIMEOUT_SECS = env_int("WEB_FETCH_CONNECT_TIMEOUT_SECS", 5)
 WEB_FETCH_FIRST_BYTE_TIMEOUT_SECS = env_int("WEB_FETCH_FIRST_BYTE_TIMEOUT_SECS", 1)
 WEB_FETCH_BODY_TIMEOUT_SECS = env_int("WEB_FETCH_BODY_TIMEOUT_SECS", 30)
 WEB_FETCH_MAX_BYTES = env_int("WEB_FETCH_MAX_BYTES", 1_048_576)
+
+# --------------------------------------------------------------------------- session filesystem
+# Quotas (docs/files.md): exceeding one answers 400 "Input exceeds allowed limits".
+FS_MAX_FILE_BYTES = env_int("FS_MAX_FILE_BYTES", 5 * 1024 * 1024)
+FS_MAX_SESSION_BYTES = env_int("FS_MAX_SESSION_BYTES", 50 * 1024 * 1024)
+FS_MAX_FILES = env_int("FS_MAX_FILES", 1000)  # files + directories per session
+# grep guards: the regex runs with a deadline (the `regex` module's timeout), over bounded input.
+FS_GREP_MAX_PATTERN_LENGTH = env_int("FS_GREP_MAX_PATTERN_LENGTH", 1000)
+FS_GREP_MAX_SCAN_BYTES = env_int("FS_GREP_MAX_SCAN_BYTES", 20 * 1024 * 1024)
+FS_GREP_MAX_LINE_LENGTH = env_int("FS_GREP_MAX_LINE_LENGTH", 10_000)
+FS_GREP_MAX_MATCHES = env_int("FS_GREP_MAX_MATCHES", 1000)
+FS_GREP_TIMEOUT_MS = env_int("FS_GREP_TIMEOUT_MS", 2000)
+# read_file (agent tool) returns at most this many bytes of a file, marked truncated.
+FS_TOOL_READ_MAX_BYTES = env_int("FS_TOOL_READ_MAX_BYTES", 256 * 1024)
+
+# --------------------------------------------------------------------------- LLM catalogue (apps/llm)
+# Timeout (seconds) of POST /v1/llm-providers/{id}/sync-models when it lists a provider's models.
+LLM_SYNC_TIMEOUT_SECS = env_int("LLM_SYNC_TIMEOUT_SECS", 10)
+# Our two "status" enums get their own OpenAPI names. drf-spectacular detects the name collision before it
+# applies overrides, so the capabilities' status set (the other "status" enum at the time) is named here too.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "LlmStatusEnum": ["active", "disabled"],
+    "SyncModelsStatusEnum": ["success", "not_supported"],
+    "CapabilityStatusEnum": ["available", "experimental", "coming_soon", "deprecated"],
+})
+
+# --------------------------------------------------------------------------- agents / capabilities: OpenAPI enum names
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "AgentStatusEnum": "apps.agents.models.Agent.STATUSES",
+    "CapabilityStatusEnum": "apps.capabilities.serializers.CAPABILITY_STATUSES",
+    "CapabilityRiskLevelEnum": "apps.capabilities.serializers.RISK_LEVELS",
+})

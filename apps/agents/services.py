@@ -1,0 +1,253 @@
+"""Agent writes (contract 2.3, 3.1, 7). Every function validates, then writes in one transaction.
+
+Validation order for every write: size limits (400 "Input exceeds allowed limits"), then shape
+(400 "Invalid request"), then capability references (422), then the default model (404).
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from apps.accounts.models import Organization
+from apps.capabilities.registry import normalize_refs
+from apps.core import ids
+from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
+from apps.llm.models import LlmModel
+
+from . import transfer
+from .models import Agent
+
+# Contract 3.1: UTF-8 byte lengths.
+MAX_NAME_BYTES = 2048
+MAX_DESCRIPTION_BYTES = 10_240
+MAX_SYSTEM_PROMPT_BYTES = 1_048_576
+MAX_CAPABILITIES = 250
+MAX_IMPORT_BYTES = 3_145_728
+
+FIELDS = ("name", "description", "system_prompt", "default_model_id", "tags", "capabilities")
+COPY_SUFFIX = " (copy)"
+SYSTEM_PROMPT_REQUIRED = "System prompt is required (provide in front matter or as markdown body)"
+
+
+def _byte_len(value: str | None) -> int:
+    return len(value.encode("utf-8", errors="surrogatepass")) if value else 0
+
+
+def agent_check_limits(data: dict[str, Any]) -> None:
+    """Raise InputTooLarge when any present field is over its limit (the message never names the field)."""
+    limits = {"name": MAX_NAME_BYTES, "description": MAX_DESCRIPTION_BYTES, "system_prompt": MAX_SYSTEM_PROMPT_BYTES}
+    for field, limit in limits.items():
+        value = data.get(field)
+        if isinstance(value, str) and _byte_len(value) > limit:
+            raise InputTooLarge(log_detail=f"agent {field} is {_byte_len(value)} bytes (limit {limit})")
+    capabilities = data.get("capabilities")
+    if isinstance(capabilities, list | tuple) and len(capabilities) > MAX_CAPABILITIES:
+        raise InputTooLarge(log_detail=f"{len(capabilities)} capabilities (limit {MAX_CAPABILITIES})")
+
+
+def _resolve_model(organization: Organization, model_id: uuid.UUID | str | None) -> LlmModel | None:
+    if model_id is None:
+        return None
+    if isinstance(model_id, str):
+        model_id = ids.parse_id_or_400("model", model_id)
+    elif not isinstance(model_id, uuid.UUID):
+        raise InvalidRequest(log_detail="default_model_id must be a model id string")
+    model = LlmModel.objects.filter(organization=organization, pk=model_id).first()
+    if model is None:
+        raise NotFound("Model not found")
+    return model
+
+
+def agent_clean_input(*, organization: Organization, data: dict[str, Any]) -> dict[str, Any]:
+    """Validate the present keys of FIELDS and return model-ready values.
+
+    `default_model_id` (UUID or `model_…` string, or None) becomes `default_model`; capabilities
+    become `[{"ref", "config"}]`. Raises InputTooLarge / InvalidRequest / Unprocessable / NotFound.
+    Shared by the API services, import and the admin form.
+    """
+    agent_check_limits(data)
+    cleaned: dict[str, Any] = {}
+    for field in ("name", "system_prompt"):
+        if field in data:
+            value = data[field]
+            if not isinstance(value, str) or not value.strip():
+                raise InvalidRequest(log_detail=f"agent {field} must be a non-empty string")
+            cleaned[field] = value
+    if "description" in data:
+        if data["description"] is not None and not isinstance(data["description"], str):
+            raise InvalidRequest(log_detail="agent description must be a string")
+        cleaned["description"] = data["description"]
+    if "tags" in data:
+        tags = data["tags"] if data["tags"] is not None else []
+        if not isinstance(tags, list | tuple) or not all(isinstance(tag, str) for tag in tags):
+            raise InvalidRequest(log_detail="agent tags must be a list of strings")
+        cleaned["tags"] = list(tags)
+    if "capabilities" in data:
+        cleaned["capabilities"] = normalize_refs(data["capabilities"] if data["capabilities"] is not None else [])
+    if "default_model_id" in data:
+        cleaned["default_model"] = _resolve_model(organization, data["default_model_id"])
+    return cleaned
+
+
+def _save(agent: Agent) -> Agent:
+    # The (organization, public_id) constraint is left to the database so that agent_upsert can
+    # turn a lost creation race into an update instead of a validation error.
+    agent.full_clean(validate_constraints=False)
+    agent.save()
+    return agent
+
+
+@transaction.atomic
+def agent_create(
+    *,
+    organization: Organization,
+    name: str,
+    system_prompt: str,
+    description: str | None = None,
+    default_model_id: uuid.UUID | str | None = None,
+    tags: list[str] | None = None,
+    capabilities: list | None = None,
+    public_id: uuid.UUID | None = None,
+) -> Agent:
+    """Create an agent. The caller has checked that `public_id` (if given) is free in the org."""
+    cleaned = agent_clean_input(
+        organization=organization,
+        data={
+            "name": name,
+            "system_prompt": system_prompt,
+            "description": description,
+            "default_model_id": default_model_id,
+            "tags": tags,
+            "capabilities": capabilities,
+        },
+    )
+    agent = Agent(organization=organization, **cleaned)
+    if public_id is not None:
+        agent.public_id = public_id
+    return _save(agent)
+
+
+@transaction.atomic
+def agent_update(*, agent: Agent, data: dict[str, Any]) -> Agent:
+    """Partial update (PATCH): only the keys present in `data` change.
+
+    Keys: FIELDS plus `status` ("active" restores an archived agent). An explicit
+    `default_model_id: None` clears the override. `updated_at` moves even when nothing changed,
+    so a client sees its write acknowledged.
+    """
+    cleaned = agent_clean_input(organization=agent.organization, data=data)
+    if "status" in data:
+        if data["status"] not in (Agent.STATUS_ACTIVE, Agent.STATUS_ARCHIVED):
+            raise InvalidRequest(log_detail=f"bad agent status {data['status']!r}"[:100])
+        cleaned["status"] = data["status"]
+    for field, value in cleaned.items():
+        setattr(agent, field, value)
+    return _save(agent)
+
+
+@transaction.atomic
+def agent_upsert(*, organization: Organization, public_id: uuid.UUID, data: dict[str, Any]) -> tuple[Agent, bool]:
+    """PUT / POST-with-id: create the agent with this public id, or fully replace its configuration.
+
+    A full replace resets absent optional fields (description, default model, tags, capabilities)
+    to their defaults; `status` is not part of the request and is kept. Returns (agent, created).
+    A concurrent create of the same id loses the unique-constraint race and becomes an update.
+    """
+    values = {
+        "name": data.get("name"),
+        "system_prompt": data.get("system_prompt"),
+        "description": data.get("description"),
+        "default_model_id": data.get("default_model_id"),
+        "tags": data.get("tags") or [],
+        "capabilities": data.get("capabilities") or [],
+    }
+    agent = Agent.objects.select_for_update().filter(organization=organization, public_id=public_id).first()
+    if agent is None:
+        try:
+            with transaction.atomic():
+                return agent_create(organization=organization, public_id=public_id, **values), True
+        except IntegrityError:
+            agent = Agent.objects.select_for_update().get(organization=organization, public_id=public_id)
+    return agent_update(agent=agent, data=values), False
+
+
+@transaction.atomic
+def agent_archive(*, agent: Agent) -> Agent:
+    """DELETE: soft delete. Archiving an archived agent is 404, as the reference server answered (contract 9)."""
+    if agent.status == Agent.STATUS_ARCHIVED:
+        raise NotFound("Agent not found")
+    agent.status = Agent.STATUS_ARCHIVED
+    agent.save(update_fields=["status", "updated_at"])
+    return agent
+
+
+@transaction.atomic
+def agent_copy(*, agent: Agent) -> Agent:
+    """A new active agent with the same configuration, named "<name> (copy)".
+
+    When the source name is so long that the suffix would break the 2 KB limit, the source name is
+    shortened (on a character boundary) rather than refusing the copy.
+    """
+    budget = MAX_NAME_BYTES - len(COPY_SUFFIX)
+    name = agent.name.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    return agent_create(
+        organization=agent.organization,
+        name=f"{name}{COPY_SUFFIX}",
+        system_prompt=agent.system_prompt,
+        description=agent.description,
+        default_model_id=agent.default_model_id,
+        tags=list(agent.tags),
+        capabilities=list(agent.capabilities),
+    )
+
+
+def agent_export(*, agent: Agent) -> tuple[str, str]:
+    """(markdown, filename) of an agent (contract 7.1). Not a write; here so API and admin share it."""
+    markdown = transfer.export_markdown(
+        name=agent.name,
+        system_prompt=agent.system_prompt,
+        description=agent.description,
+        default_model_id=ids.format_id("model", agent.default_model_id),
+        tags=agent.tags,
+        capabilities=agent.capabilities,
+    )
+    return markdown, transfer.export_filename(agent.name)
+
+
+def _scalar_text(value: Any) -> Any:
+    # YAML turns `name: 2024` into an int; a number where text is expected is still text.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+@transaction.atomic
+def agent_import(*, organization: Organization, text: str) -> Agent:
+    """Create an agent from an import document (contract 7.2). Any `id` in the document is ignored.
+
+    Raises InputTooLarge (> 3 MB or field limits), InvalidRequest (missing system prompt, wrong
+    types), Unprocessable (unknown capability), NotFound (default_model_id unknown in this org).
+    """
+    if _byte_len(text) > MAX_IMPORT_BYTES:
+        raise InputTooLarge(log_detail="import body over 3 MB")
+    data = transfer.parse_import_text(text)
+    system_prompt = _scalar_text(data.get("system_prompt"))
+    if system_prompt is None or (isinstance(system_prompt, str) and not system_prompt.strip()):
+        raise InvalidRequest(SYSTEM_PROMPT_REQUIRED)
+    name = _scalar_text(data.get("name"))
+    if name is None or (isinstance(name, str) and not name.strip()):
+        name = datetime.now(UTC).strftime("agent-%Y%m%d-%H%M%S")
+    tags = data.get("tags")
+    if isinstance(tags, list):
+        tags = [_scalar_text(tag) for tag in tags]
+    return agent_create(
+        organization=organization,
+        name=name,
+        system_prompt=system_prompt,
+        description=_scalar_text(data.get("description")),
+        default_model_id=data.get("default_model_id"),
+        tags=tags,
+        capabilities=data.get("capabilities"),
+    )
