@@ -5,6 +5,8 @@ from django.db.models import Q
 
 from apps.core.models import PublicModel
 
+from .validators import validate_base_url
+
 
 class LlmProvider(PublicModel):
     """A configured LLM endpoint: type, optional base URL and an encrypted, write-only API key."""
@@ -22,7 +24,7 @@ class LlmProvider(PublicModel):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="llm_providers")
     name = models.CharField(max_length=255)
     provider_type = models.CharField(max_length=32)
-    base_url = models.URLField(max_length=2048, null=True, blank=True)
+    base_url = models.CharField(max_length=2048, null=True, blank=True, validators=[validate_base_url])
     # AES-256-GCM ciphertext (base64: nonce || ciphertext+tag) and the id of the key that made it.
     api_key_encrypted = models.TextField(null=True, blank=True, editable=False)
     api_key_key_id = models.CharField(max_length=64, null=True, blank=True, editable=False)

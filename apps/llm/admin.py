@@ -1,0 +1,103 @@
+"""Admin for providers (the API key is a write-only password field, encrypted on save) and models."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from . import crypto, services
+from .models import LlmModel, LlmProvider
+
+
+class LlmProviderAdminForm(forms.ModelForm):
+    """The key is never rendered (not even as ciphertext); typing one replaces it, ticking "clear" removes it."""
+
+    provider_type = forms.ChoiceField(choices=LlmProvider.TYPES)
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        max_length=4096,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: it is encrypted on save and never shown. Leave blank to keep the current key.",
+    )
+    clear_api_key = forms.BooleanField(label="Remove the stored API key", required=False)
+
+    class Meta:
+        model = LlmProvider
+        fields = ["organization", "name", "provider_type", "base_url", "status"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("api_key") and not cleaned.get("clear_api_key") and not crypto.is_configured():
+            self.add_error("api_key", services.ENCRYPTION_NOT_CONFIGURED)
+        return cleaned
+
+
+class LlmModelInline(admin.TabularInline):
+    model = LlmModel
+    fields = ["model_id", "display_name", "source", "status", "is_default", "is_favorite", "is_stale"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LlmProvider)
+class LlmProviderAdmin(admin.ModelAdmin):
+    form = LlmProviderAdminForm
+    list_display = ["name", "provider_type", "organization", "status", "api_key_set", "last_synced_at", "created_at"]
+    list_filter = ["provider_type", "status"]
+    search_fields = ["name", "base_url"]
+    readonly_fields = ["api_key_set", "api_key_key_id", "last_synced_at", "created_at", "updated_at"]
+    fields = ["organization", "name", "provider_type", "base_url", "status", "api_key", "clear_api_key",
+              "api_key_set", "api_key_key_id", "last_synced_at", "created_at", "updated_at"]
+    inlines = [LlmModelInline]
+
+    @admin.display(boolean=True, description="API key set")
+    def api_key_set(self, obj: LlmProvider) -> bool:
+        return services.provider_api_key_set(obj) if obj.pk else False
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if form.cleaned_data.get("clear_api_key"):
+            services.llm_provider_set_api_key(provider=obj, api_key=None)
+        elif form.cleaned_data.get("api_key"):
+            services.llm_provider_set_api_key(provider=obj, api_key=form.cleaned_data["api_key"])
+
+
+class LlmModelAdminForm(forms.ModelForm):
+    class Meta:
+        model = LlmModel
+        fields = ["organization", "provider", "model_id", "display_name", "capabilities", "is_default", "is_favorite",
+                  "source", "status", "is_stale"]
+
+    def validate_constraints(self):
+        # "One default per provider" is kept by moving the default in save_model (as the API does), so the
+        # form must not refuse a second default before that happens.
+        try:
+            self.instance.validate_constraints(exclude=self._get_validation_exclusions() | {"is_default"})
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+@admin.register(LlmModel)
+class LlmModelAdmin(admin.ModelAdmin):
+    form = LlmModelAdminForm
+    list_display = ["display_name", "model_id", "provider", "organization", "source", "status", "is_default",
+                    "is_favorite", "is_stale"]
+    list_filter = ["source", "status", "is_default", "is_favorite", "is_stale"]
+    search_fields = ["model_id", "display_name", "provider__name"]
+    list_select_related = ["provider", "organization"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        # Same rule as the API: making a model the default takes the default away from the provider's other models.
+        if obj.is_default:
+            services.llm_model_clear_default(provider_id=obj.provider_id, keep_pk=obj.pk)
+        super().save_model(request, obj, form, change)

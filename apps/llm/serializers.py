@@ -1,0 +1,170 @@
+"""Request and response shapes of /v1/llm-providers and /v1/llm-models (contract 3.6, 3.7)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.core.fields import PublicIdField, TimestampField
+
+from .catalogue import model_profile
+from .models import LlmModel, LlmProvider
+from .services import provider_api_key_set
+from .validators import validate_base_url
+
+PROVIDER_TYPES = [value for value, _ in LlmProvider.TYPES]
+STATUSES = [value for value, _ in LlmProvider.STATUSES]
+
+
+class LlmProviderSerializer(serializers.ModelSerializer):
+    """A provider as the API shows it: never the key, only whether one applies (`api_key_set`)."""
+
+    id = PublicIdField("provider", read_only=True)
+    api_key_set = serializers.SerializerMethodField()
+    last_synced_at = TimestampField(read_only=True, allow_null=True)
+    created_at = TimestampField(read_only=True)
+    updated_at = TimestampField(read_only=True)
+
+    class Meta:
+        model = LlmProvider
+        fields = ["id", "name", "provider_type", "base_url", "api_key_set", "status", "last_synced_at",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_api_key_set(self, obj: LlmProvider) -> bool:
+        return provider_api_key_set(obj)
+
+
+def _api_key_field() -> serializers.CharField:
+    # Write-only by construction: input serializers are never used to render a response.
+    return serializers.CharField(
+        write_only=True, required=False, allow_null=True, allow_blank=True, max_length=4096,
+        help_text="Write-only. Encrypted at rest; never returned. null or \"\" removes the stored key.",
+    )
+
+
+def _base_url_field() -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=2048, validators=[validate_base_url],
+        help_text="Custom http(s) endpoint (e.g. an OpenAI-compatible server). null or \"\" = the official one.",
+    )
+
+
+class LlmProviderCreateSerializer(serializers.Serializer):
+    """A new provider; `api_key` is optional (env fallbacks may apply)."""
+
+    name = serializers.CharField(max_length=255)
+    provider_type = serializers.ChoiceField(choices=PROVIDER_TYPES)
+    api_key = _api_key_field()
+    base_url = _base_url_field()
+    status = serializers.ChoiceField(choices=STATUSES, required=False)
+
+
+class PartialMixin:
+    """Every field optional: the PATCH twin of a create serializer."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+class LlmProviderUpdateSerializer(PartialMixin, LlmProviderCreateSerializer):
+    """Any of name, provider_type, base_url, api_key, status."""
+
+
+class SyncModelsSerializer(serializers.Serializer):
+    """`{"status":"success","created","updated","stale"}`, or `{"status":"not_supported"}` alone."""
+
+    status = serializers.ChoiceField(choices=["success", "not_supported"])
+    created = serializers.IntegerField(required=False)
+    updated = serializers.IntegerField(required=False)
+    stale = serializers.IntegerField(required=False)
+
+
+class LlmModelSerializer(serializers.ModelSerializer):
+    """A model of a provider. `is_stale` (extra to the contract) marks a discovered model the last sync missed."""
+
+    id = PublicIdField("model", read_only=True)
+    provider_id = PublicIdField("provider", read_only=True)
+    created_at = TimestampField(read_only=True)
+    updated_at = TimestampField(read_only=True)
+
+    class Meta:
+        model = LlmModel
+        fields = ["id", "provider_id", "model_id", "display_name", "capabilities", "is_default", "is_favorite",
+                  "source", "status", "is_stale", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class LlmModelCostSerializer(serializers.Serializer):
+    input = serializers.FloatField()
+    output = serializers.FloatField()
+    cache_read = serializers.FloatField(allow_null=True, required=False)
+
+
+class LlmModelLimitsSerializer(serializers.Serializer):
+    context = serializers.IntegerField()
+    output = serializers.IntegerField()
+
+
+class LlmModelModalitiesSerializer(serializers.Serializer):
+    input = serializers.ListField(child=serializers.CharField())
+    output = serializers.ListField(child=serializers.CharField())
+
+
+class ReasoningEffortValueSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    value = serializers.CharField()
+
+
+class ReasoningEffortSerializer(serializers.Serializer):
+    values = ReasoningEffortValueSerializer(many=True)
+    default = serializers.CharField()
+
+
+class LlmModelProfileSerializer(serializers.Serializer):
+    """Read-only facts about a well-known model, from the static catalogue (apps/llm/catalogue.py)."""
+
+    name = serializers.CharField()
+    family = serializers.CharField()
+    release_date = serializers.CharField(allow_null=True)
+    last_updated = serializers.CharField(allow_null=True)
+    attachment = serializers.BooleanField()
+    reasoning = serializers.BooleanField()
+    temperature = serializers.BooleanField()
+    knowledge = serializers.CharField(allow_null=True)
+    tool_call = serializers.BooleanField()
+    structured_output = serializers.BooleanField()
+    open_weights = serializers.BooleanField()
+    cost = LlmModelCostSerializer(allow_null=True)
+    limits = LlmModelLimitsSerializer(allow_null=True)
+    modalities = LlmModelModalitiesSerializer(allow_null=True)
+    reasoning_effort = ReasoningEffortSerializer(allow_null=True)
+
+
+class LlmModelWithProviderSerializer(LlmModelSerializer):
+    provider_name = serializers.CharField(source="provider.name", read_only=True)
+    provider_type = serializers.CharField(source="provider.provider_type", read_only=True)
+    profile = serializers.SerializerMethodField()
+
+    class Meta(LlmModelSerializer.Meta):
+        fields = [*LlmModelSerializer.Meta.fields, "provider_name", "provider_type", "profile"]
+        read_only_fields = fields
+
+    @extend_schema_field(LlmModelProfileSerializer(allow_null=True))
+    def get_profile(self, obj: LlmModel) -> dict | None:
+        return model_profile(obj.provider.provider_type, obj.model_id)
+
+
+class LlmModelCreateSerializer(serializers.Serializer):
+    """A model of the provider; `is_default: true` takes the default over from the provider's previous one."""
+
+    model_id = serializers.CharField(max_length=255)
+    display_name = serializers.CharField(max_length=255)
+    capabilities = serializers.ListField(child=serializers.CharField(max_length=64), max_length=64, required=False)
+    is_default = serializers.BooleanField(required=False)
+    is_favorite = serializers.BooleanField(required=False)
+    status = serializers.ChoiceField(choices=STATUSES, required=False)
+
+
+class LlmModelUpdateSerializer(PartialMixin, LlmModelCreateSerializer):
+    """Any of the create fields plus status."""
