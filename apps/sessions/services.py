@@ -1,11 +1,29 @@
-"""Writes for sessions and their event log."""
+"""Writes for sessions, messages and their event log (contract 2.4, 2.5, 3.5, 6.1, 6.4).
+
+Every function here is a transaction. Wake-ups and the turn task go out on commit only
+(conventions rule 2): a client or worker never sees a write that rolled back, and a message
+answered with 201 is committed before anyone is told about it.
+"""
+
+import uuid
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import Event, Session
+from apps.core import ids
+from apps.core.exceptions import Unprocessable
+from apps.core.fields import format_ts
+from apps.core.services import model_update
+
+from .models import Event, Session, Turn
 from .notify import wake_on_commit
+
+# Contract 3.2: `preview` is "truncated text of the first user message"; the length is our choice.
+PREVIEW_CHARS = 200
+CANCEL_REASON = "User requested cancellation"
+CANCEL_MESSAGE_TEXT = "User requested to cancel the work."
+NOT_ACTIVE_MESSAGE = "Cannot cancel session: session is not active"
 
 
 @transaction.atomic
@@ -23,19 +41,187 @@ def event_append(
     The sequence comes from `Session.last_sequence`, bumped by an UPDATE that holds the session
     row lock until the surrounding transaction ends: concurrent writers queue on that lock, each
     sees the previous writer's value, and a rolled-back append gives its number back. So
-    sequences are unique and gapless per session, on PostgreSQL and on SQLite alike.
+    sequences are unique and gapless per session, on PostgreSQL and on SQLite alike, and they
+    commit in sequence order (a reader that saw N never later finds a new event below N).
+
+    A message carried in `data["message"]` (input.message, output.message.completed, …) is
+    stamped with this event's `session_id` and `sequence`: a message's sequence is its event's.
     """
     Session.objects.filter(pk=session_id).update(last_sequence=F("last_sequence") + 1)
     sequence = Session.objects.filter(pk=session_id).values_list("last_sequence", flat=True).get()
+    data = dict(data or {})
+    if isinstance(data.get("message"), dict):
+        data["message"] = {
+            **data["message"],
+            "session_id": ids.format_id("session", _uuid(session_id)),
+            "sequence": sequence,
+        }
     event = Event.objects.create(
         session_id=session_id,
         sequence=sequence,
         type=type,
         ts=timezone.now(),
-        data=data or {},
+        data=data,
         context=context or {},
         metadata=metadata,
         tags=tags,
     )
     wake_on_commit(session_id)
+    return event
+
+
+def _uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+# --------------------------------------------------------------------------- sessions
+@transaction.atomic
+def session_create(
+    *,
+    organization,
+    agent,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    model=None,
+    capabilities: list[dict] | None = None,
+) -> Session:
+    """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
+
+    `agent` and `model` must already be known to belong to `organization` (the caller looks them up there).
+    """
+    session = Session(
+        organization=organization,
+        agent=agent,
+        title=title,
+        tags=list(tags or []),
+        model=model,
+        capabilities=list(capabilities or []),
+    )
+    session.full_clean()
+    session.save()
+    data = {"agent_id": ids.format_id("agent", agent.public_id)}
+    if model is not None:
+        data["model_id"] = ids.format_id("model", model.pk)
+    event_append(session_id=session.pk, type="session.started", data=data)
+    return session
+
+
+@transaction.atomic
+def session_update(*, session: Session, data: dict) -> Session:
+    """Change `title`, `tags`, `model`, `capabilities` (only the keys present; lists are replaced)."""
+    session, _ = model_update(instance=session, fields=["title", "tags", "model", "capabilities"], data=data)
+    return session
+
+
+@transaction.atomic
+def session_delete(*, session: Session) -> None:
+    """Hard delete with everything under it (turns, events; files cascade in their app).
+
+    A running turn's worker finds its turn gone at its next checkpoint and stops; streams of the
+    session are woken so they notice the deletion and end.
+    """
+    session_id = session.pk
+    Turn.objects.filter(session_id=session_id, status__in=Turn.OPEN_STATUSES).update(cancel_requested=True)
+    session.delete()
+    wake_on_commit(session_id)
+
+
+@transaction.atomic
+def session_cancel(*, session: Session) -> Session:
+    """Cancel the running turn (contract 6.4, API side).
+
+    Not `active` -> 422 "Cannot cancel session: session is not active" (seed error-handling.txt).
+    Active: sets `Turn.cancel_requested` on the open turn, appends `turn.cancelled` and an
+    `input.message` "User requested to cancel the work." whose event metadata is
+    `{"cancellation": true}` (no turn is started for it); the worker then emits "Work was cancelled
+    by user.", sets `idle` and emits `session.idled`.
+
+    Choices where the contract is silent:
+    - a second cancel before the worker reacted answers 200 again without duplicating events;
+    - an `active` session without an open turn (its worker died before creating one) has nobody to
+      settle it, so we settle it here: status `idle` plus `session.idled` (contract: guarantee idle).
+    """
+    session = Session.objects.select_for_update().get(pk=session.pk)
+    if session.status != Session.STATUS_ACTIVE:
+        raise Unprocessable(NOT_ACTIVE_MESSAGE)
+    turn = Turn.objects.filter(session=session, status__in=Turn.OPEN_STATUSES).first()
+    if turn is not None and turn.cancel_requested:
+        return session
+    turn_id = ids.format_id("turn", turn.pk) if turn is not None else None
+    if turn is not None:
+        Turn.objects.filter(pk=turn.pk).update(cancel_requested=True, updated_at=timezone.now())
+    context = {"turn_id": turn_id, "trace_id": turn_id} if turn_id else {}
+    event_append(
+        session_id=session.pk,
+        type="turn.cancelled",
+        data={"turn_id": turn_id, "reason": CANCEL_REASON, "usage": None},
+        context=context,
+    )
+    message_create(
+        session=session,
+        content=[{"type": "text", "text": CANCEL_MESSAGE_TEXT}],
+        event_metadata={"cancellation": True},
+        start_turn=False,
+    )
+    if turn is None:
+        Session.objects.filter(pk=session.pk).update(status=Session.STATUS_IDLE, updated_at=timezone.now())
+        event_append(session_id=session.pk, type="session.idled", data={"turn_id": None})
+        session.refresh_from_db()
+    return session
+
+
+# --------------------------------------------------------------------------- messages
+def message_text(content: list[dict]) -> str:
+    """The plain text of a message's parts (text parts joined by newlines)."""
+    return "\n".join(part.get("text", "") for part in content if part.get("type") == "text" and part.get("text"))
+
+
+@transaction.atomic
+def message_create(
+    *,
+    session: Session,
+    content: list[dict],
+    controls: dict | None = None,
+    metadata: dict | None = None,
+    tags: list[str] | None = None,
+    event_metadata: dict | None = None,
+    start_turn: bool = True,
+) -> Event:
+    """Store a user message as its `input.message` event (contract 6.1) and return that event.
+
+    One transaction: the event (with the message in `data.message`), the session's `preview` when it
+    has none yet; on commit the streams wake and, when `start_turn`, the turn task is enqueued
+    (`apps.sessions.tasks.enqueue_turn`). `content` must already be validated (user part types only).
+    """
+    message: dict = {
+        "id": ids.new_id("message"),
+        "role": "user",
+        "content": content,
+        "created_at": format_ts(timezone.now()),
+    }
+    if controls:
+        message["controls"] = controls
+    if metadata is not None:
+        message["metadata"] = metadata
+    if tags is not None:
+        message["tags"] = tags
+    event = event_append(
+        session_id=session.pk, type="input.message", data={"message": message}, metadata=event_metadata
+    )
+    text = message_text(content)
+    if text:
+        Session.objects.filter(Q(preview__isnull=True) | Q(preview=""), pk=session.pk).update(
+            preview=text[:PREVIEW_CHARS], updated_at=timezone.now()
+        )
+    if start_turn:
+        session_id = session.pk
+
+        def enqueue() -> None:
+            from .tasks import enqueue_turn
+
+            enqueue_turn(session_id)
+
+        # robust: the message is committed whatever happens to the queue; a failed enqueue is
+        # logged instead of turning an already stored message into a 500.
+        transaction.on_commit(enqueue, robust=True)
     return event

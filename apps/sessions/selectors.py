@@ -1,0 +1,96 @@
+"""Reads for sessions, messages and events that are shared or non-trivial."""
+
+import uuid
+
+from django.db.models import QuerySet
+
+from apps.core import ids
+from apps.core.exceptions import InvalidRequest
+from apps.core.fields import format_ts
+
+from .events import EventFilter
+from .models import Event, Session
+
+MESSAGE_EVENT_TYPES = ("input.message", "output.message.completed", "tool.completed")
+
+
+def session_list(*, organization, agent_id: str | None = None) -> QuerySet[Session]:
+    """The organization's sessions, newest first, with agent and model joined (constant query count).
+
+    `agent_id` (a public `agent_…` id): malformed -> 400; an agent that does not exist in the
+    organization gives an empty result, never an unfiltered one (contract 2.4).
+    """
+    queryset = Session.objects.filter(organization=organization).select_related("agent", "model")
+    if agent_id is not None:
+        public_id = ids.parse_id_or_400("agent", agent_id)
+        queryset = queryset.filter(agent__public_id=public_id)
+    return queryset.order_by("-created_at", "-id")
+
+
+def message_list(session) -> list[dict]:
+    """All messages of the session in chronological (event sequence) order, in the API shape (contract 3.3).
+
+    Messages are read back from events: `input.message` (role user), `output.message.completed`
+    (role agent), `tool.completed` (role tool_result). Input messages flagged as cancellation
+    notices are messages like any other: the conversation shows that the user cancelled.
+    """
+    session_id = getattr(session, "pk", session)
+    events = Event.objects.filter(session_id=session_id, type__in=MESSAGE_EVENT_TYPES).order_by("sequence")
+    return [message_from_event(event) for event in events]
+
+
+def message_from_event(event: Event) -> dict:
+    """One message from its event; `session_id`/`sequence` always come from the event row."""
+    data = event.data or {}
+    message = data.get("message")
+    if isinstance(message, dict):
+        message = dict(message)
+        if event.type == "tool.completed":
+            message.setdefault("role", "tool_result")
+    elif event.type == "tool.completed":
+        # The runtime's tool.completed payload (contract 3.5) carries no message of its own: build the
+        # tool_result message from it, with an id derived from the event so it is stable across reads.
+        message = {
+            "id": ids.format_id("message", event.id),
+            "role": "tool_result",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_call_id": data.get("tool_call_id"),
+                    "result": data.get("result"),
+                    "error": data.get("error"),
+                }
+            ],
+        }
+    else:
+        message = {"id": ids.format_id("message", event.id), "role": "agent", "content": []}
+    message["session_id"] = ids.format_id("session", event.session_id)
+    message["sequence"] = event.sequence
+    message.setdefault("created_at", format_ts(event.ts))
+    return message
+
+
+def event_cursor(*, session_id: uuid.UUID, since_id: str | None) -> int:
+    """The sequence after which a client wants events: 0 without a cursor.
+
+    A well-formed `since_id` that is not an event of this session -> 400 (our choice, documented in
+    docs/streaming.md): replaying everything would repeat events and skipping would lose some.
+    """
+    if since_id is None:
+        return 0
+    event_id = ids.parse_id("event", since_id)
+    sequence = (
+        Event.objects.filter(session_id=session_id, pk=event_id).values_list("sequence", flat=True).first()
+        if event_id is not None
+        else None
+    )
+    if sequence is None:
+        raise InvalidRequest("Unknown since_id", log_detail=f"since_id {since_id!r} is not in the session"[:200])
+    return sequence
+
+
+def event_list(*, session_id: uuid.UUID, event_filter: EventFilter, after_sequence: int = 0) -> QuerySet[Event]:
+    """The session's visible events after `after_sequence`, filtered, in sequence order."""
+    return Event.objects.filter(
+        session_id=session_id, sequence__gt=after_sequence, type__in=event_filter.visible_types()
+    ).order_by("sequence")

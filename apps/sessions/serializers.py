@@ -1,0 +1,238 @@
+"""Request and response shapes for sessions, messages and events (contract 3.2, 3.3, 3.5)."""
+
+import base64
+import binascii
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.capabilities.registry import normalize_refs, resolve
+from apps.core import ids
+from apps.core.fields import PublicIdField, TimestampField
+
+from .events import event_to_dict
+
+USER_PART_TYPES = ("text", "image", "image_file")
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+
+
+# --------------------------------------------------------------------------- sessions
+class SessionUsageSerializer(serializers.Serializer):
+    """TokenUsage (contract 3.4)."""
+
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    cache_read_tokens = serializers.IntegerField(required=False)
+    cache_creation_tokens = serializers.IntegerField(required=False)
+
+
+class SessionCapabilityRefSerializer(serializers.Serializer):
+    """AgentCapabilityConfig: a capability id plus its config."""
+
+    ref = serializers.CharField()
+    config = serializers.DictField()
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "oneOf": [
+                {"type": "string"},
+                {"type": "object", "required": ["ref"],
+                 "properties": {"ref": {"type": "string"}, "config": {"type": "object"}}},
+            ]
+        },
+        "description": "Capability ids or {ref, config} objects; session-level, applied after the agent's.",
+    }
+)
+class CapabilityRefsField(serializers.JSONField):
+    """Capability references as sent by clients: validated by the capability registry (400 shape, 422 unknown)."""
+
+    def to_internal_value(self, data):
+        return normalize_refs(super().to_internal_value(data))
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    id = PublicIdField("session", read_only=True)
+    organization_id = PublicIdField("org", read_only=True)
+    agent_id = PublicIdField("agent", source="agent.public_id", read_only=True)
+    model_id = PublicIdField("model", read_only=True, allow_null=True)
+    capabilities = SessionCapabilityRefSerializer(many=True, read_only=True)
+    status = serializers.CharField(read_only=True, help_text="started | active | idle")
+    features = serializers.SerializerMethodField()
+    usage = serializers.SerializerMethodField()
+    started_at = TimestampField(read_only=True, allow_null=True)
+    finished_at = TimestampField(read_only=True, allow_null=True)
+    created_at = TimestampField(read_only=True)
+    updated_at = TimestampField(read_only=True)
+
+    class Meta:
+        from .models import Session
+
+        model = Session
+        fields = [
+            "id", "organization_id", "agent_id", "title", "tags", "model_id", "capabilities", "status",
+            "features", "usage", "preview", "output_preview", "started_at", "finished_at", "created_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_features(self, session) -> list[str]:
+        # Computed at read time from the agent's capabilities then the session's (contract 3.2).
+        return resolve([*(session.agent.capabilities or []), *(session.capabilities or [])]).features
+
+    @extend_schema_field(SessionUsageSerializer(allow_null=True))
+    def get_usage(self, session) -> dict | None:
+        return session.usage
+
+
+class SessionCreateSerializer(serializers.Serializer):
+    agent_id = PublicIdField("agent")
+    title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    model_id = PublicIdField("model", required=False, allow_null=True)
+    capabilities = CapabilityRefsField(required=False, allow_null=True)
+
+
+class SessionUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    model_id = PublicIdField("model", required=False, allow_null=True)
+    capabilities = CapabilityRefsField(required=False, allow_null=True)
+
+
+class CancelTurnResponseSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    message = serializers.CharField()
+
+
+# --------------------------------------------------------------------------- messages
+class ContentPartSerializer(serializers.Serializer):
+    """A user content part: `text` {text}, `image` {url | base64 + media_type}, `image_file` {image_id, filename?}."""
+
+    type = serializers.CharField(help_text="text | image | image_file")
+    text = serializers.CharField(required=False, trim_whitespace=False)
+    url = serializers.CharField(required=False)
+    base64 = serializers.CharField(required=False)
+    media_type = serializers.CharField(required=False)
+    image_id = serializers.CharField(required=False)
+    filename = serializers.CharField(required=False, allow_null=True)
+
+    def validate(self, attrs: dict) -> dict:
+        part_type = attrs["type"]
+        if part_type == "text":
+            if "text" not in attrs:
+                raise serializers.ValidationError("text part needs text")
+            return {"type": "text", "text": attrs["text"]}
+        if part_type == "image":
+            if attrs.get("url"):
+                return {"type": "image", "url": attrs["url"]}
+            if attrs.get("base64") and attrs.get("media_type", "").startswith("image/"):
+                try:
+                    base64.b64decode(attrs["base64"], validate=True)
+                except (binascii.Error, ValueError):
+                    raise serializers.ValidationError("image base64 does not decode") from None
+                return {"type": "image", "base64": attrs["base64"], "media_type": attrs["media_type"]}
+            raise serializers.ValidationError("image part needs url, or base64 with an image/* media_type")
+        if part_type == "image_file":
+            if ids.parse_id("image", attrs.get("image_id")) is None:
+                raise serializers.ValidationError("image_file part needs an img_ id")
+            part = {"type": "image_file", "image_id": attrs["image_id"]}
+            if attrs.get("filename") is not None:
+                part["filename"] = attrs["filename"]
+            return part
+        raise serializers.ValidationError(f"users may not send {part_type!r} parts"[:100])
+
+
+class ReasoningSerializer(serializers.Serializer):
+    effort = serializers.CharField(help_text="none | minimal | low | medium | high | xhigh")
+
+    def validate_effort(self, value: str) -> str:
+        if value not in REASONING_EFFORTS:
+            raise serializers.ValidationError("unknown reasoning effort")
+        return value
+
+
+class ControlsSerializer(serializers.Serializer):
+    """Per-message overrides (contract 3.3)."""
+
+    model_id = PublicIdField("model", required=False, allow_null=True)
+    reasoning = ReasoningSerializer(required=False, allow_null=True)
+    max_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    temperature = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=2)
+
+    def to_internal_value(self, data):
+        # Back to plain JSON (the model id as the public string), dropping nulls: this dict is stored as is.
+        values = super().to_internal_value(data)
+        controls = {key: value for key, value in values.items() if value is not None}
+        if "model_id" in controls:
+            controls["model_id"] = ids.format_id("model", controls["model_id"])
+        if "reasoning" in controls:
+            controls["reasoning"] = dict(controls["reasoning"])
+        return controls
+
+
+class MessageInputSerializer(serializers.Serializer):
+    role = serializers.CharField(required=False, default="user", help_text='only "user" may be sent')
+    content = ContentPartSerializer(many=True, allow_empty=False)
+    controls = ControlsSerializer(required=False, allow_null=True)
+    metadata = serializers.DictField(required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+
+    def validate_role(self, value: str) -> str:
+        if value != "user":
+            raise serializers.ValidationError("only user messages may be sent")
+        return value
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    """CreateMessageRequest: `controls`/`metadata`/`tags` top-level or inside `message` (top-level wins)."""
+
+    message = MessageInputSerializer()
+    controls = ControlsSerializer(required=False, allow_null=True)
+    metadata = serializers.DictField(required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+
+    def validate(self, attrs: dict) -> dict:
+        message = attrs["message"]
+        result = {"content": [dict(part) for part in message["content"]]}
+        for key in ("controls", "metadata", "tags"):
+            value = attrs.get(key) if attrs.get(key) is not None else message.get(key)
+            result[key] = value
+        return result
+
+
+class MessageSerializer(serializers.Serializer):
+    """Message (contract 3.3), read back from its event."""
+
+    id = serializers.CharField()
+    session_id = serializers.CharField()
+    sequence = serializers.IntegerField()
+    role = serializers.CharField(help_text="user | agent | tool_result")
+    content = serializers.ListField(child=serializers.DictField())
+    controls = serializers.DictField(required=False)
+    metadata = serializers.DictField(required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    thinking = serializers.CharField(required=False, allow_null=True)
+    thinking_signature = serializers.CharField(required=False, allow_null=True)
+    created_at = serializers.CharField()
+
+
+# --------------------------------------------------------------------------- events
+class EventSerializer(serializers.Serializer):
+    """Event envelope (contract 3.5); rendered by `events.event_to_dict`, the same code as the SSE `data:` line."""
+
+    id = serializers.CharField()
+    type = serializers.CharField()
+    ts = serializers.CharField()
+    session_id = serializers.CharField()
+    sequence = serializers.IntegerField()
+    context = serializers.DictField()
+    data = serializers.DictField()
+    metadata = serializers.JSONField(required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+
+    def to_representation(self, instance) -> dict:
+        return event_to_dict(instance)
+

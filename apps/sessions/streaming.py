@@ -1,0 +1,236 @@
+"""Server-Sent Events for a session (contract 5): the frame format and the stream loop.
+
+Framing lives in `frame()` and nowhere else. The loop (`EventStream.frames`) is:
+
+    connected -> replay stored events after the cursor (in batches) -> wait -> new events -> wait …
+    -> `disconnecting` after SSE_CYCLE_SECS, with `: heartbeat` every SSE_HEARTBEAT_INTERVAL_SECS.
+
+While it waits a stream holds no database connection (closed after every read) and no CPU (it
+blocks on its hub `Waiter`). It is woken by `apps.sessions.notify`: PostgreSQL NOTIFY through
+the process's listener thread, or an in-process commit; on SQLite it also polls with back-off
+(100 ms doubling to 500 ms). Every wake-up re-reads the database from the cursor, so a spurious
+or lost wake-up never loses or repeats an event: order and exactly-once come from the cursor
+(`sequence`, gapless and committed in order), not from the wake-up.
+
+A client that went away is noticed at the next write (the WSGI server then closes this
+generator) or, earlier, at the next wake-up by peeking the client socket when the server
+exposes it (gunicorn's `gunicorn.socket`); heartbeats bound both to one heartbeat interval.
+"""
+
+import json
+import select
+import socket
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+from django.conf import settings
+from django.db import connection
+
+from .events import EventFilter, event_to_dict
+from .models import Session
+from .notify import ensure_listener, hub, uses_push
+from .selectors import event_list
+
+RETRY_MIN_MS = 100
+RETRY_MAX_MS = 500
+
+
+# --------------------------------------------------------------------------- framing
+def frame(*, data: str | dict, event: str | None = None, id: str | None = None, retry: int | None = None) -> bytes:
+    """One SSE frame: `event:`, `id:`, `retry:`, then `data:` (one line per line of data), blank line.
+
+    A dict is encoded as compact one-line JSON (the contract's `data:` is the complete Event JSON).
+    """
+    if isinstance(data, dict):
+        data = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    lines = []
+    if event is not None:
+        lines.append(f"event: {_single_line(event)}")
+    if id is not None:
+        lines.append(f"id: {_single_line(id)}")
+    if retry is not None:
+        lines.append(f"retry: {int(retry)}")
+    lines.extend(f"data: {line}" for line in data.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def comment(text: str) -> bytes:
+    """An SSE comment line (ignored by clients, keeps proxies and read timeouts happy)."""
+    return f": {_single_line(text)}\n\n".encode()
+
+
+def _single_line(value: str) -> str:
+    # A newline inside a field would start a new field: the one way to corrupt the framing.
+    return str(value).replace("\r", " ").replace("\n", " ")
+
+
+CONNECTED = frame(event="connected", data={"status": "connected"})
+DISCONNECTING = frame(event="disconnecting", retry=RETRY_MIN_MS, data={"reason": "connection_cycle", "retry_ms": 100})
+HEARTBEAT = comment("heartbeat")
+
+
+def event_frame(event, retry: int) -> bytes:
+    body = event_to_dict(event)
+    return frame(event=body["type"], id=body["id"], retry=retry, data=body)
+
+
+def retry_hint_ms(idle_secs: float) -> int:
+    """`retry:` value: 100 while events flow, doubling with idleness up to 500 (contract 5.2).
+
+    The steps follow the polling schedule (waits of 0.1, 0.2, 0.4, 0.5 s): a stream idle for
+    0.3 s has polled twice, so it hints 200 ms, and so on.
+    """
+    retry, elapsed = RETRY_MIN_MS, 0.0
+    while retry < RETRY_MAX_MS:
+        elapsed += retry / 1000
+        if idle_secs < elapsed:
+            break
+        retry = min(retry * 2, RETRY_MAX_MS)
+    return retry
+
+
+# --------------------------------------------------------------------------- database access
+_db_slots: threading.BoundedSemaphore | None = None
+_db_slots_lock = threading.Lock()
+
+
+def _slots() -> threading.BoundedSemaphore:
+    """Caps concurrent database reads by streams per process: a wake-up of 1,000 streams must not
+    open 1,000 connections at once (PostgreSQL's default max_connections is 100)."""
+    global _db_slots
+    if _db_slots is None:
+        with _db_slots_lock:
+            if _db_slots is None:
+                _db_slots = threading.BoundedSemaphore(getattr(settings, "SSE_DB_CONCURRENCY", 8))
+    return _db_slots
+
+
+def release_db_connection() -> None:
+    """Close this thread's connection so a waiting stream holds none.
+
+    Inside a transaction (only tests run the stream inside one) closing would break it, so keep it.
+    """
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def client_gone(sock) -> bool:
+    """True when the peer has closed the connection (a readable socket with nothing to read)."""
+    if sock is None or isinstance(sock, ssl.SSLSocket):
+        return False
+    try:
+        poller = select.poll()
+        poller.register(sock, select.POLLIN | select.POLLHUP | select.POLLERR)
+        ready = poller.poll(0)
+        if not ready:
+            return False
+        if ready[0][1] & (select.POLLHUP | select.POLLERR):
+            return True
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except (OSError, ValueError):
+        return True
+
+
+# --------------------------------------------------------------------------- the stream
+class EventStream:
+    """One client's stream of one session's events."""
+
+    batch_size = 500
+    poll_min_secs = RETRY_MIN_MS / 1000
+    poll_max_secs = RETRY_MAX_MS / 1000
+
+    def __init__(
+        self,
+        *,
+        session_id: uuid.UUID,
+        after_sequence: int,
+        event_filter: EventFilter,
+        heartbeat_secs: float | None = None,
+        cycle_secs: float | None = None,
+        push: bool | None = None,
+        client_socket=None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session_id = session_id
+        self.after_sequence = after_sequence
+        self.event_filter = event_filter
+        self.heartbeat_secs = heartbeat_secs if heartbeat_secs is not None else settings.SSE_HEARTBEAT_INTERVAL_SECS
+        self.cycle_secs = cycle_secs if cycle_secs is not None else settings.SSE_CYCLE_SECS
+        self.push = uses_push() if push is None else push
+        self.client_socket = client_socket
+        self.clock = clock
+
+    def frames(self) -> Iterator[bytes]:
+        """The response body. Closing the generator (client gone, server stop) unregisters the stream."""
+        yield CONNECTED
+        waiter = hub.subscribe(self.session_id)
+        if self.push:
+            ensure_listener()
+        try:
+            yield from self._loop(waiter)
+        finally:
+            hub.unsubscribe(waiter)
+            release_db_connection()
+
+    def _loop(self, waiter) -> Iterator[bytes]:
+        start = self.clock()
+        deadline = start + self.cycle_secs
+        next_heartbeat = start + self.heartbeat_secs
+        last_delivery = start
+        poll = self.poll_min_secs
+        woken = False
+        while True:
+            # Cleared before reading: a wake-up that lands during the read is kept for the wait below.
+            waiter.clear()
+            rows, session_exists = self._read(check_session=woken)
+            if not session_exists:
+                return
+            if rows:
+                retry = retry_hint_ms(self.clock() - last_delivery)
+                for event in rows:
+                    yield event_frame(event, retry)
+                self.after_sequence = rows[-1].sequence
+                last_delivery = self.clock()
+                poll = self.poll_min_secs
+                if len(rows) == self.batch_size:
+                    continue  # more stored events to replay
+            now = self.clock()
+            if now >= deadline:
+                yield DISCONNECTING
+                return
+            if now >= next_heartbeat:
+                if client_gone(self.client_socket):
+                    return
+                yield HEARTBEAT
+                while next_heartbeat <= now:
+                    next_heartbeat += self.heartbeat_secs
+            timeout = min(next_heartbeat, deadline) - now
+            if not self.push:
+                timeout = min(timeout, poll)
+            woken = waiter.wait(timeout)
+            if woken and client_gone(self.client_socket):
+                return
+            if not woken and not self.push:
+                poll = min(poll * 2, self.poll_max_secs)
+
+    def _read(self, *, check_session: bool) -> tuple[list, bool]:
+        """New visible events after the cursor (one batch); whether the session still exists."""
+        with _slots():
+            try:
+                rows = list(
+                    event_list(
+                        session_id=self.session_id, event_filter=self.event_filter, after_sequence=self.after_sequence
+                    )[: self.batch_size]
+                )
+                exists = True
+                if not rows and check_session:
+                    # Woken with nothing new: the session may have been deleted (deletion wakes streams).
+                    exists = Session.objects.filter(pk=self.session_id).exists()
+                return rows, exists
+            finally:
+                release_db_connection()

@@ -1,0 +1,245 @@
+"""Sessions, messages, events and the SSE stream (contract 2.4, 2.5, 2.6, 5)."""
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from apps.agents.models import Agent
+from apps.core import ids
+from apps.core.exceptions import InvalidRequest, NotFound
+from apps.core.pagination import SessionPagination, data_envelope
+from apps.core.permissions import OrgScopedMixin, request_organization
+from apps.llm.models import LlmModel
+
+from . import selectors, services
+from .events import EventFilter
+from .models import Session
+from .serializers import (
+    CancelTurnResponseSerializer,
+    EventSerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+    SessionCreateSerializer,
+    SessionSerializer,
+    SessionUpdateSerializer,
+)
+from .streaming import EventStream
+
+EVENT_FILTER_PARAMETERS = [
+    OpenApiParameter("since_id", str, description="Only events strictly after this event id (event_…)."),
+    OpenApiParameter(
+        "types", str, many=True, explode=True, description="Keep only these event types (repeat the key; max 25)."
+    ),
+    OpenApiParameter(
+        "exclude", str, many=True, explode=True, description="Drop these event types, after `types` (max 25)."
+    ),
+]
+
+
+def _agent_in_org(organization, agent_public_id) -> Agent:
+    agent = Agent.objects.filter(organization=organization, public_id=agent_public_id).first()
+    if agent is None:
+        raise NotFound("Agent not found")
+    return agent
+
+
+def _model_in_org(organization, model_pk) -> LlmModel | None:
+    """None stays None (no override); an id that is not a model of the organization -> 404 "Model not found"."""
+    if model_pk is None:
+        return None
+    model = LlmModel.objects.filter(organization=organization, pk=model_pk).first()
+    if model is None:
+        raise NotFound("Model not found")
+    return model
+
+
+class SessionViewSet(
+    OrgScopedMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    GenericViewSet,
+):
+    """Sessions: conversations with one agent, their messages and their event log."""
+
+    queryset = Session.objects.select_related("agent", "model")
+    serializer_class = SessionSerializer
+    pagination_class = SessionPagination
+    id_prefix = "session"
+    not_found_message = "Session not found"
+    # PATCH only: the contract has no PUT for sessions.
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.session_list(
+                organization=request_organization(self.request), agent_id=self.request.query_params.get("agent_id")
+            )
+        return super().get_queryset()
+
+    @extend_schema(
+        parameters=[OpenApiParameter("agent_id", str, description="Only this agent's sessions (agent_…).")],
+        responses=SessionSerializer(many=True),
+    )
+    def list(self, request, *args, **kwargs):
+        """List the organization's sessions, newest first (paginated)."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
+    def create(self, request):
+        """Create a session for an agent (status `started`)."""
+        serializer = SessionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        organization = request_organization(request)
+        session = services.session_create(
+            organization=organization,
+            agent=_agent_in_org(organization, data["agent_id"]),
+            title=data.get("title"),
+            tags=data.get("tags") or [],
+            model=_model_in_org(organization, data.get("model_id")),
+            capabilities=data.get("capabilities") or [],
+        )
+        return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SessionUpdateSerializer, responses=SessionSerializer)
+    def partial_update(self, request, pk=None):
+        """Update title, tags, model override or session capabilities (lists are replaced)."""
+        session = self.get_object()
+        serializer = SessionUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "agent_id" in request.data and request.data["agent_id"] != ids.format_id("agent", session.agent.public_id):
+            raise InvalidRequest(log_detail="agent_id of a session cannot be changed")
+        if "model_id" in data:
+            data["model"] = _model_in_org(session.organization, data.pop("model_id"))
+        for key in ("tags", "capabilities"):
+            if key in data and data[key] is None:
+                data[key] = []
+        session = services.session_update(session=session, data=data)
+        return Response(SessionSerializer(session).data)
+
+    def perform_destroy(self, instance):
+        services.session_delete(session=instance)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: CancelTurnResponseSerializer,
+            422: OpenApiResponse(description="Cannot cancel session: session is not active"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel the running turn of an active session."""
+        services.session_cancel(session=self.get_object())
+        return Response({"status": "cancelled", "message": "Turn cancelled successfully"})
+
+    @extend_schema(
+        methods=["GET"],
+        responses=inline_serializer(
+            "MessageList", {"data": MessageSerializer(many=True), "total": serializers.IntegerField()}
+        ),
+    )
+    @extend_schema(methods=["POST"], request=MessageCreateSerializer, responses={201: MessageSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def messages(self, request, pk=None):
+        """GET: the session's messages in order. POST: send a user message (starts a turn)."""
+        session = self.get_object()
+        if request.method == "GET":
+            return Response(data_envelope(MessageSerializer(selectors.message_list(session), many=True).data))
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        controls = data.get("controls")
+        if controls and controls.get("model_id"):
+            _model_in_org(session.organization, ids.parse_id("model", controls["model_id"]))
+        event = services.message_create(
+            session=session,
+            content=data["content"],
+            controls=controls,
+            metadata=data.get("metadata"),
+            tags=data.get("tags"),
+        )
+        return Response(MessageSerializer(event.data["message"]).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=EVENT_FILTER_PARAMETERS,
+        responses=inline_serializer(
+            "EventList", {"data": EventSerializer(many=True), "total": serializers.IntegerField()}
+        ),
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        """The session's events in sequence order, filtered (not paginated)."""
+        session = self.get_object()
+        event_filter = EventFilter.from_query(request.query_params)
+        after = selectors.event_cursor(session_id=session.pk, since_id=event_filter.since_id)
+        rows = selectors.event_list(session_id=session.pk, event_filter=event_filter, after_sequence=after)
+        return Response(data_envelope(EventSerializer(rows, many=True).data))
+
+
+class EventStreamRenderer(BaseRenderer):
+    """Lets content negotiation accept `Accept: text/event-stream`; the body itself is streamed, never rendered."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return JSONRenderer().render(data)
+
+
+class SessionStreamView(OrgScopedMixin, APIView):
+    """Stream a session's events as Server-Sent Events: replay after the cursor, then live."""
+
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
+    queryset = Session.objects.all()
+    id_prefix = "session"
+    not_found_message = "Session not found"
+
+    def get_queryset(self):
+        return self.queryset.filter(organization=request_organization(self.request))
+
+    def filter_queryset(self, queryset):
+        return queryset
+
+    @extend_schema(
+        operation_id="sessions_sse",
+        parameters=EVENT_FILTER_PARAMETERS
+        + [
+            OpenApiParameter(
+                "Last-Event-ID", str, OpenApiParameter.HEADER,
+                description="Resume cursor sent by EventSource on reconnect; used when since_id is absent.",
+            ),
+            OpenApiParameter("format", exclude=True),
+        ],
+        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+    )
+    def get(self, request, pk=None):
+        # Everything that can fail happens here, before the first byte, so errors are JSON envelopes.
+        session = self.get_object()
+        event_filter = EventFilter.from_query(request.query_params, last_event_id=request.headers.get("Last-Event-ID"))
+        after = selectors.event_cursor(session_id=session.pk, since_id=event_filter.since_id)
+        stream = EventStream(
+            session_id=session.pk,
+            after_sequence=after,
+            event_filter=event_filter,
+            client_socket=request._request.META.get("gunicorn.socket"),
+        )
+        response = StreamingHttpResponse(stream.frames(), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        return response
+
+    def handle_exception(self, exc):
+        # Errors are JSON whatever the client accepted (EventSource asks for text/event-stream only).
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)

@@ -1,0 +1,63 @@
+"""Fixtures for sessions, messages, events and SSE tests."""
+
+import pytest
+
+from apps.core.ids import format_id
+
+
+@pytest.fixture
+def make_agent(default_org):
+    """make_agent(org=default_org, capabilities=()) -> an Agent row (the agents API is tested elsewhere)."""
+    from apps.agents.models import Agent
+
+    def _make(org=None, name: str = "Helper", capabilities: list | None = None):
+        return Agent.objects.create(
+            organization=org or default_org, name=name, system_prompt="You help.", capabilities=capabilities or []
+        )
+
+    return _make
+
+
+@pytest.fixture
+def agent(make_agent):
+    return make_agent()
+
+
+@pytest.fixture
+def agent_id(agent) -> str:
+    return format_id("agent", agent.public_id)
+
+
+@pytest.fixture
+def make_model(default_org):
+    """make_model(org=default_org) -> an LlmModel of a fresh provider."""
+    from apps.llm.models import LlmModel, LlmProvider
+
+    def _make(org=None, model_id: str = "sim-1"):
+        org = org or default_org
+        provider = LlmProvider.objects.create(organization=org, name=f"p-{model_id}", provider_type="llmsim")
+        return LlmModel.objects.create(organization=org, provider=provider, model_id=model_id, display_name=model_id)
+
+    return _make
+
+
+@pytest.fixture
+def make_session(agent):
+    """make_session(agent=agent, **kwargs) -> a Session created through the service (with its session.started)."""
+    from apps.sessions.services import session_create
+
+    def _make(for_agent=None, **kwargs):
+        for_agent = for_agent or agent
+        return session_create(organization=for_agent.organization, agent=for_agent, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def session(make_session):
+    return make_session()
+
+
+@pytest.fixture
+def session_url(session) -> str:
+    return f"/v1/sessions/{format_id('session', session.pk)}"
