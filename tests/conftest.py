@@ -85,3 +85,58 @@ def other_org_client(make_org, make_user, client_for):
     """An admin of a different organization: everything of the default org must be 404 to them."""
     org = make_org("Other Org")
     return client_for(make_user("other@example.com", org=org, role="admin"))
+
+
+# --------------------------------------------------------------------------- identity (tests/accounts, access matrix)
+@pytest.fixture(autouse=True)
+def _fresh_throttle_buckets():
+    # Throttle counters live in the (per-process) default cache; one test's logins must not
+    # throttle the next test.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def full_auth(settings):
+    """AUTH_MODE=full with plain-HTTP cookies, as a production server with registration would run."""
+    settings.AUTH_MODE = "full"
+    settings.AUTH_DISABLE_SIGNUP = False
+    settings.AUTH_DISABLE_PASSWORD = False
+    return settings
+
+
+@pytest.fixture
+def access_token_for():
+    """access_token_for(user) -> a real, signed access JWT for `user` (roles from their oldest membership)."""
+    from apps.accounts.selectors import default_membership, roles_for
+    from apps.accounts.tokens import encode_access
+
+    def _make(user) -> str:
+        membership = default_membership(user=user)
+        roles = roles_for(user=user, membership_role=membership.role if membership else None)
+        return encode_access(user_id=str(user.pk), email=user.email, name=user.name, roles=roles)
+
+    return _make
+
+
+@pytest.fixture
+def bearer_client_for(access_token_for):
+    """bearer_client_for(user, org=None) -> an APIClient sending a real `Authorization: Bearer <jwt>`.
+
+    Unlike client_for, credentials go through EverrunsAuthentication (needs AUTH_MODE != none,
+    e.g. the full_auth fixture).
+    """
+    from apps.core.ids import format_id
+
+    def _make(user, org=None) -> APIClient:
+        client = APIClient()
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {access_token_for(user)}"}
+        if org is not None:
+            headers["HTTP_X_ORG_ID"] = format_id("org", org.pk)
+        client.credentials(**headers)
+        return client
+
+    return _make

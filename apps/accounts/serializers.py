@@ -27,7 +27,7 @@ class RegisterSerializer(serializers.Serializer):
 class RefreshSerializer(serializers.Serializer):
     """The refresh token may come in the body or in the `refresh_token` cookie."""
 
-    refresh_token = serializers.CharField(required=False, max_length=4096)
+    refresh_token = serializers.CharField(required=False, allow_blank=True, max_length=4096)
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
