@@ -137,12 +137,18 @@ class _HtmlToText(HTMLParser):
     def handle_data(self, data):
         if self.skip_depth:
             return
-        self.out.append(data if self.pre_depth else re.sub(r"\s+", " ", data))
+        if self.pre_depth:
+            self.out.append(data)
+            return
+        text = re.sub(r"\s+", " ", data)
+        if not self.out or self.out[-1].endswith("\n"):
+            text = text.lstrip()  # no stray indentation at the start of a line outside <pre>
+        if text:
+            self.out.append(text)
 
     def result(self) -> str:
         text = "".join(self.out)
-        # Collapsed whitespace leaves at most one leading space; deeper indentation is <pre> content.
-        lines = [line.rstrip().removeprefix(" ") for line in text.split("\n")]
+        lines = [line.rstrip() for line in text.split("\n")]
         return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
