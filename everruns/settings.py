@@ -299,12 +299,10 @@ FS_TOOL_READ_MAX_BYTES = env_int("FS_TOOL_READ_MAX_BYTES", 256 * 1024)
 # --------------------------------------------------------------------------- LLM catalogue (apps/llm)
 # Timeout (seconds) of POST /v1/llm-providers/{id}/sync-models when it lists a provider's models.
 LLM_SYNC_TIMEOUT_SECS = env_int("LLM_SYNC_TIMEOUT_SECS", 10)
-# Our two "status" enums get their own OpenAPI names. drf-spectacular detects the name collision before it
-# applies overrides, so the capabilities' status set (the other "status" enum at the time) is named here too.
+# Our two "status" enums get their own OpenAPI names (other apps have "status" enums too).
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "LlmStatusEnum": ["active", "disabled"],
     "SyncModelsStatusEnum": ["success", "not_supported"],
-    "CapabilityStatusEnum": ["available", "experimental", "coming_soon", "deprecated"],
 })
 
 # --------------------------------------------------------------------------- agents / capabilities: OpenAPI enum names
