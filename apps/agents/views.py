@@ -70,7 +70,7 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         queryset = super().get_queryset().order_by("-created_at", "-id")
         if self.action == "list":
             wanted = self.request.query_params.get("status")
-            if wanted is not None:
+            if wanted:  # `?status=` (empty) means no filter, like an absent parameter
                 if wanted not in (Agent.STATUS_ACTIVE, Agent.STATUS_ARCHIVED):
                     raise InvalidRequest(log_detail=f"bad status filter {wanted!r}"[:100])
                 queryset = queryset.filter(status=wanted)
