@@ -136,7 +136,7 @@ class ContentPartSerializer(serializers.Serializer):
                 return {"type": "image", "base64": attrs["base64"], "media_type": attrs["media_type"]}
             raise serializers.ValidationError("image part needs url, or base64 with an image/* media_type")
         if part_type == "image_file":
-            if ids.parse_id("image", attrs.get("image_id")) is None:
+            if ids.parse_id("img", attrs.get("image_id")) is None:
                 raise serializers.ValidationError("image_file part needs an img_ id")
             part = {"type": "image_file", "image_id": attrs["image_id"]}
             if attrs.get("filename") is not None:

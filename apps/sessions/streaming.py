@@ -83,10 +83,11 @@ def retry_hint_ms(idle_secs: float) -> int:
     The steps follow the polling schedule (waits of 0.1, 0.2, 0.4, 0.5 s): a stream idle for
     0.3 s has polled twice, so it hints 200 ms, and so on.
     """
-    retry, elapsed = RETRY_MIN_MS, 0.0
+    idle_ms = idle_secs * 1000
+    retry, elapsed_ms = RETRY_MIN_MS, 0
     while retry < RETRY_MAX_MS:
-        elapsed += retry / 1000
-        if idle_secs < elapsed:
+        elapsed_ms += retry
+        if idle_ms < elapsed_ms:
             break
         retry = min(retry * 2, RETRY_MAX_MS)
     return retry

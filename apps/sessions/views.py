@@ -153,7 +153,9 @@ class SessionViewSet(
         """GET: the session's messages in order. POST: send a user message (starts a turn)."""
         session = self.get_object()
         if request.method == "GET":
-            return Response(data_envelope(MessageSerializer(selectors.message_list(session), many=True).data))
+            # Messages are already in the API shape (selectors.message_from_event); MessageSerializer
+            # documents it. Optional keys a message does not have are omitted, not null.
+            return Response(data_envelope(selectors.message_list(session)))
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -167,7 +169,7 @@ class SessionViewSet(
             metadata=data.get("metadata"),
             tags=data.get("tags"),
         )
-        return Response(MessageSerializer(event.data["message"]).data, status=status.HTTP_201_CREATED)
+        return Response(selectors.message_from_event(event), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=EVENT_FILTER_PARAMETERS,
