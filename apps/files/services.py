@@ -43,6 +43,7 @@ EVENT_FILE_MOVED = "file.moved"
 EVENT_FILE_COPIED = "file.copied"
 EVENT_TYPES = (EVENT_FILE_CREATED, EVENT_FILE_UPDATED, EVENT_FILE_DELETED, EVENT_FILE_MOVED, EVENT_FILE_COPIED)
 
+GREP_TIMEOUT_DETAIL = "Grep took too long (simplify the pattern or narrow path_pattern)"
 GREP_RETURNED_LINE_CHARS = 1000  # a matching line is returned cut to this many characters
 _GREP_BATCH = 50
 
@@ -56,15 +57,15 @@ def content_decode(*, content: str, encoding: str) -> bytes:
         try:
             return base64.b64decode("".join(content.split()), validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidRequest(log_detail="content is not valid base64") from None
+            raise InvalidRequest(log_detail="Content is not valid base64") from None
     if encoding != ENCODING_TEXT:
-        raise InvalidRequest(log_detail="encoding must be 'text' or 'base64'")
+        raise InvalidRequest(log_detail="Encoding must be 'text' or 'base64'")
     if "\x00" in content:
-        raise InvalidRequest(log_detail="text content contains a NUL character; send binary content as base64")
+        raise InvalidRequest(log_detail="Text content contains a NUL character; send binary content as base64")
     try:
         return content.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidRequest(log_detail="text content is not valid Unicode") from None
+        raise InvalidRequest(log_detail="Text content is not valid Unicode") from None
 
 
 def content_is_binary(data: bytes) -> bool:
@@ -156,7 +157,7 @@ def file_create(
     """
     path = paths.normalize(path)
     if is_directory and content:
-        raise InvalidRequest(log_detail="a directory has no content")
+        raise InvalidRequest(log_detail="A directory has no content")
     data = b"" if is_directory else (content or b"")
     _lock(session)
     if SessionFile.objects.filter(session=session, path=path).exists():
@@ -320,11 +321,11 @@ def file_grep(*, session: Session, pattern: str, path_pattern: str | None = None
     (fnmatch, `*` also matches `/`) over the full path when it contains `/`, else over the name.
     """
     if not isinstance(pattern, str) or not pattern:
-        raise InvalidRequest(log_detail="pattern must be a non-empty string")
+        raise InvalidRequest(log_detail="Pattern must be a non-empty string")
     if len(pattern) > settings.FS_GREP_MAX_PATTERN_LENGTH:
-        raise InputTooLarge(log_detail=f"pattern is longer than {settings.FS_GREP_MAX_PATTERN_LENGTH} characters")
+        raise InputTooLarge(log_detail=f"Pattern is longer than {settings.FS_GREP_MAX_PATTERN_LENGTH} characters")
     if path_pattern is not None and (not isinstance(path_pattern, str) or len(path_pattern) > paths.MAX_PATH_LENGTH):
-        raise InvalidRequest(log_detail="path_pattern must be a glob of at most 1024 characters")
+        raise InvalidRequest(log_detail="Path_pattern must be a glob of at most 1024 characters")
     try:
         compiled = regex.compile(pattern)
     except (regex.error, OverflowError, ValueError, RecursionError) as exc:
@@ -367,12 +368,12 @@ def _grep_one(compiled, path: str, data: bytes, deadline: float, result: GrepRes
     for number, line in enumerate(text.split("\n"), start=1):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise InputTooLarge(log_detail="grep took too long (simplify the pattern or narrow path_pattern)")
+            raise InputTooLarge(log_detail=GREP_TIMEOUT_DETAIL)
         line = line.removesuffix("\r")
         try:
             hit = compiled.search(line, 0, settings.FS_GREP_MAX_LINE_LENGTH, timeout=remaining)
         except TimeoutError:
-            raise InputTooLarge(log_detail="grep took too long (simplify the pattern or narrow path_pattern)") from None
+            raise InputTooLarge(log_detail=GREP_TIMEOUT_DETAIL) from None
         if hit is None:
             continue
         matches.append({"path": path, "line_number": number, "line": line[:GREP_RETURNED_LINE_CHARS]})
@@ -427,9 +428,9 @@ def _missing_parents(session: Session, path: str) -> list[str]:
 def _src_dst(src_path: str, dst_path: str, *, verb: str) -> tuple[str, str]:
     src, dst = paths.normalize(src_path), paths.normalize(dst_path)
     if src == dst:
-        raise InvalidRequest(log_detail="source and destination are the same path")
+        raise InvalidRequest(log_detail="Source and destination are the same path")
     if paths.is_within(dst, src):
-        raise InvalidRequest(log_detail=f"cannot {verb} a directory into itself")
+        raise InvalidRequest(log_detail=f"Cannot {verb} a directory into itself")
     return src, dst
 
 
@@ -453,14 +454,14 @@ def _refuse_readonly(entries: list[SessionFile]) -> None:
 def _check_quota(session: Session, *, add_files: int, add_bytes: int, file_size: int) -> None:
     """Raise InputTooLarge if the change would break FS_MAX_FILE_BYTES, FS_MAX_FILES or FS_MAX_SESSION_BYTES."""
     if file_size > settings.FS_MAX_FILE_BYTES:
-        raise InputTooLarge(log_detail=f"a file may hold at most {settings.FS_MAX_FILE_BYTES} bytes")
+        raise InputTooLarge(log_detail=f"A file may hold at most {settings.FS_MAX_FILE_BYTES} bytes")
     if add_files <= 0 and add_bytes <= 0:
         return
     usage = session_fs_usage(session=session)
     if add_files > 0 and usage["files"] + add_files > settings.FS_MAX_FILES:
-        raise InputTooLarge(log_detail=f"a session may hold at most {settings.FS_MAX_FILES} files and directories")
+        raise InputTooLarge(log_detail=f"A session may hold at most {settings.FS_MAX_FILES} files and directories")
     if add_bytes > 0 and usage["bytes"] + add_bytes > settings.FS_MAX_SESSION_BYTES:
-        raise InputTooLarge(log_detail=f"a session may hold at most {settings.FS_MAX_SESSION_BYTES} bytes of files")
+        raise InputTooLarge(log_detail=f"A session may hold at most {settings.FS_MAX_SESSION_BYTES} bytes of files")
 
 
 def _insert(

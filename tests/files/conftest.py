@@ -30,7 +30,7 @@ def fs(session):
 
     def _url(path: str = "", target=None) -> str:
         base = f"/v1/sessions/{format_id('session', (target or session).pk)}/fs"
-        return f"{base}/{path.lstrip('/')}" if path else base
+        return f"{base}/{path.removeprefix('/')}" if path else base
 
     return _url
 

@@ -361,7 +361,8 @@ def test_copy_errors(api_client, fs):
     create(api_client, fs("a.txt"), "a")
     create(api_client, fs("d/x.txt"), "x")
     post = lambda body: api_client.post(fs("_/copy"), body, format="json")  # noqa: E731
-    assert post({"src_path": "/a.txt", "dst_path": "/d/x.txt"}).json() == {"error": "Path already exists", "status": 409}
+    conflict = post({"src_path": "/a.txt", "dst_path": "/d/x.txt"})
+    assert conflict.json() == {"error": "Path already exists", "status": 409}
     assert post({"src_path": "/nope", "dst_path": "/b"}).status_code == 404
     assert post({"src_path": "/d", "dst_path": "/d/copy"}).status_code == 400
     assert api_client.get(fs("d/x.txt")).json()["content"] == "x"
