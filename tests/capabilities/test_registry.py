@@ -103,3 +103,12 @@ def test_every_builtin_is_well_formed():
 def test_session_file_system_handlers_point_at_the_files_app():
     tools = registry.get_capability("session_file_system").tools
     assert {tool.handler for tool in tools} == {f"apps.files.tools.{tool.name}" for tool in tools}
+
+
+def test_dotted_handlers_import():
+    from django.utils.module_loading import import_string
+
+    for capability in registry.all_capabilities():
+        for tool in capability.tools:
+            handler = import_string(tool.handler) if isinstance(tool.handler, str) else tool.handler
+            assert callable(handler), tool.name
