@@ -9,6 +9,7 @@ import itertools
 import logging
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import anthropic
 import openai
@@ -36,6 +37,11 @@ ENV_FALLBACK_KEYS = {
     "openai": "DEFAULT_OPENAI_API_KEY",
     "openai_completions": "DEFAULT_OPENAI_API_KEY",
     "anthropic": "DEFAULT_ANTHROPIC_API_KEY",
+}
+OFFICIAL_HOSTS = {
+    "openai": {"api.openai.com"},
+    "openai_completions": {"api.openai.com"},
+    "anthropic": {"api.anthropic.com"},
 }
 # Model listings of OpenAI-style servers include embeddings, speech and image models a chat agent cannot use.
 NON_CHAT_MODEL = re.compile(r"embed|tts|whisper|dall-e|moderation|transcribe|realtime|image|davinci|babbage|sora")
@@ -72,13 +78,23 @@ def _encrypted_key_fields(provider: LlmProvider, api_key: str | None) -> dict[st
     return {"api_key_encrypted": ciphertext, "api_key_key_id": key_id}
 
 
-def _env_api_key(provider_type: str) -> str | None:
-    setting = ENV_FALLBACK_KEYS.get(provider_type)
-    return (getattr(settings, setting, "") or None) if setting else None
+def _env_api_key(provider: LlmProvider) -> str | None:
+    """The operator's env key for this provider type, only when the provider talks to the official endpoint.
+
+    A custom base_url never gets it: otherwise any organization admin could point a provider at their own
+    server and collect the operator's key from the Authorization header.
+    """
+    setting = ENV_FALLBACK_KEYS.get(provider.provider_type)
+    if setting is None:
+        return None
+    if provider.base_url and urlsplit(provider.base_url).hostname not in OFFICIAL_HOSTS[provider.provider_type]:
+        return None
+    return getattr(settings, setting, "") or None
 
 
 def provider_api_key(provider: LlmProvider) -> str | None:
-    """The API key to call `provider` with: its stored key, else the env fallback for its type, else None.
+    """The API key to call `provider` with: its stored key, else the env fallback for its type (official
+    endpoints only, see `_env_api_key`), else None.
 
     A stored key that cannot be decrypted (its encryption key was removed from ENCRYPTION_KEYS) is
     logged as an error and gives None: silently using the environment's key instead could bill a
@@ -90,12 +106,12 @@ def provider_api_key(provider: LlmProvider) -> str | None:
         except crypto.DecryptionFailed as exc:
             logger.error("API key of %s cannot be decrypted: %s", format_id("provider", provider.pk), exc)
             return None
-    return _env_api_key(provider.provider_type)
+    return _env_api_key(provider)
 
 
 def provider_api_key_set(provider: LlmProvider) -> bool:
     """`api_key_set` of the API: a key is stored, or an env fallback applies to this provider type."""
-    return bool(provider.api_key_encrypted) or _env_api_key(provider.provider_type) is not None
+    return bool(provider.api_key_encrypted) or _env_api_key(provider) is not None
 
 
 @transaction.atomic

@@ -84,6 +84,16 @@ def test_create_without_key_uses_env_fallback_for_api_key_set(admin_client, sett
     assert "sk-ant-env" not in json.dumps(anthropic)
 
 
+def test_env_fallback_applies_to_official_endpoints_only(create_provider, settings):
+    settings.DEFAULT_OPENAI_API_KEY = "sk-env"
+    official = create_provider(base_url="https://api.openai.com/v1")
+    custom = create_provider(provider_type="openai_completions", base_url="https://llm.example.com/v1")
+    assert official["api_key_set"] is True
+    assert provider_api_key(_row(official["id"])) == "sk-env"
+    assert custom["api_key_set"] is False
+    assert provider_api_key(_row(custom["id"])) is None
+
+
 def test_stored_key_wins_over_env_fallback(create_provider, settings):
     settings.DEFAULT_OPENAI_API_KEY = "sk-env"
     provider = create_provider(api_key=SECRET)

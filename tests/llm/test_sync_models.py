@@ -76,11 +76,12 @@ def test_anthropic_sync_uses_provider_display_names(admin_client, create_provide
     assert detail["profile"]["name"] == "Claude Sonnet 4.5"
 
 
-def test_env_fallback_key_is_used(admin_client, create_provider, openai_server, settings):
-    settings.DEFAULT_OPENAI_API_KEY = "sk-from-env"
-    openai_server.api_key = "sk-from-env"
+def test_env_fallback_key_is_never_sent_to_a_custom_server(admin_client, create_provider, openai_server, settings):
+    settings.DEFAULT_OPENAI_API_KEY = "sk-operator-env-key"
     provider = create_provider(base_url=openai_server.base_url)
+    assert provider["api_key_set"] is False
     assert _sync(admin_client, provider["id"]).json()["status"] == "success"
+    assert all("sk-operator-env-key" not in str(r.headers) for r in openai_server.requests)
 
 
 def test_keyless_custom_server_works(admin_client, create_provider, openai_server):
