@@ -1,0 +1,226 @@
+"""The one interface every LLM provider client implements (contract 6.2, "RuntimeAgent").
+
+Contract
+--------
+A client is built from a provider's settings (`ProviderSettings`: type, API key, base URL, timeout and
+free-form `options`) and answers `stream(request)`:
+
+* `request` is an `LLMRequest`: provider-side model name, system prompt, the conversation as provider
+  neutral `ChatMessage`s (user / assistant / tool), tool definitions (name, description, JSON schema)
+  and the optional controls (max_tokens, temperature, reasoning effort).
+* `stream()` is a generator of typed chunks, in the order the provider produced them:
+  `TextDelta`, `ThinkingDelta`, `ThinkingSignature`, `ToolCallChunk` (one per *complete* tool call:
+  clients assemble streamed argument fragments), `Usage` (at most once, near the end) and exactly one
+  `Finish` last (stop reason(s), provider response id).
+* Every failure is raised as `ProviderError(message, permanent=...)`: `permanent=False` for what a
+  retry may fix (429, 5xx, 529, timeouts, connection errors, a stream cut mid-way), `permanent=True`
+  for what it cannot (400/401/403/404/422, no API key, unsupported provider). The message is for logs
+  and `llm.generation` metadata; the runtime never shows it to the user.
+* Closing the generator early (cancel) must close the HTTP stream; clients use `with`/`finally`.
+* Clients never touch the database: the runtime runs `stream()` in a helper thread.
+
+The registry maps `provider_type` to a client class (`client_class`); `gemini` / `azure_openai`
+providers are stored but have no client (a turn with them fails permanently).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from django.utils.module_loading import import_string
+
+
+class ProviderError(Exception):
+    """A failed provider call; `permanent` says whether retrying can help."""
+
+    def __init__(self, message: str, *, permanent: bool, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.status_code = status_code
+
+
+# -- request ----------------------------------------------------------------------------------------
+@dataclass
+class ToolCallRequest:
+    """A tool call made by the model (also used when replaying history to the provider)."""
+
+    id: str
+    name: str
+    arguments: dict
+
+
+@dataclass
+class ChatMessage:
+    """One conversation entry, provider neutral.
+
+    role "user": `parts` are contract ContentParts (`text`, `image` with url or base64+media_type).
+    role "assistant": `text`, `tool_calls`, `thinking` + `thinking_signature`.
+    role "tool": the result of `tool_call_id` (`tool_name`) as `text`; `is_error` for failures.
+    """
+
+    role: Literal["user", "assistant", "tool"]
+    parts: list[dict] = field(default_factory=list)
+    text: str = ""
+    tool_calls: list[ToolCallRequest] = field(default_factory=list)
+    thinking: str | None = None
+    thinking_signature: str | None = None
+    tool_call_id: str | None = None
+    tool_name: str | None = None
+    is_error: bool = False
+
+    def plain_text(self) -> str:
+        if self.role == "user":
+            return "\n".join(p.get("text", "") for p in self.parts if p.get("type") == "text")
+        return self.text
+
+
+@dataclass
+class LLMRequest:
+    model: str
+    system: str
+    messages: list[ChatMessage]
+    tools: list[dict] = field(default_factory=list)  # [{"name", "description", "parameters"}]
+    max_tokens: int | None = None
+    temperature: float | None = None
+    reasoning_effort: str | None = None  # none|minimal|low|medium|high|xhigh
+
+
+@dataclass
+class ProviderSettings:
+    provider_type: str
+    api_key: str | None = None
+    base_url: str | None = None
+    timeout: float = 600.0
+    options: dict[str, Any] = field(default_factory=dict)  # client specific (llmsim: latency, failures)
+    provider_id: str | None = None
+
+
+# -- chunks -----------------------------------------------------------------------------------------
+@dataclass
+class TextDelta:
+    text: str
+
+
+@dataclass
+class ThinkingDelta:
+    text: str
+
+
+@dataclass
+class ThinkingSignature:
+    signature: str
+
+
+@dataclass
+class ToolCallChunk:
+    """A complete tool call. `arguments` is None when the model sent something that is not a JSON object."""
+
+    id: str
+    name: str
+    arguments: dict | None
+    raw_arguments: str = ""
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_creation_tokens: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+                "cache_read_tokens": self.cache_read_tokens, "cache_creation_tokens": self.cache_creation_tokens}
+
+
+@dataclass
+class Finish:
+    reasons: list[str] = field(default_factory=list)
+    response_id: str | None = None
+
+
+Chunk = TextDelta | ThinkingDelta | ThinkingSignature | ToolCallChunk | Usage | Finish
+
+
+def parse_arguments(raw: str | None) -> dict | None:
+    """Tool-call arguments as a dict ({} for empty), or None when they are not a JSON object."""
+    if not raw or not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def tool_result_text(message: ChatMessage) -> str:
+    return message.text if message.text else ("(error)" if message.is_error else "(empty)")
+
+
+# -- the interface and the registry ---------------------------------------------------------------
+class LLMClient:
+    """Base class; subclasses implement `stream`."""
+
+    #: Whether the provider needs an API key (a custom base_url may do without one).
+    requires_api_key = True
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        self.settings = settings
+        if self.requires_api_key and not settings.api_key:
+            if not settings.base_url:
+                raise ProviderError("No API key configured for this provider", permanent=True)
+            # Local OpenAI-compatible servers often need none, but the SDKs insist on a value (and would
+            # otherwise read OPENAI_API_KEY / ANTHROPIC_API_KEY from the environment).
+            settings.api_key = "not-set"
+
+    def stream(self, request: LLMRequest) -> Iterator[Chunk]:
+        raise NotImplementedError
+
+
+CLIENTS: dict[str, str] = {
+    "openai": "apps.llm.clients.openai.OpenAIResponsesClient",
+    "openai_completions": "apps.llm.clients.openai_completions.OpenAIChatCompletionsClient",
+    "anthropic": "apps.llm.clients.anthropic.AnthropicClient",
+    "llmsim": "apps.llm.clients.llmsim.SimulatedClient",
+}
+
+
+def client_class(provider_type: str) -> type[LLMClient]:
+    path = CLIENTS.get(provider_type)
+    if path is None:
+        raise ProviderError(f"Provider type {provider_type!r} is not supported for turns", permanent=True)
+    return import_string(path)
+
+
+def build_client(settings: ProviderSettings) -> LLMClient:
+    """The client for these settings; raises ProviderError (permanent) when none can be built."""
+    return client_class(settings.provider_type)(settings)
+
+
+# -- SDK error mapping (openai and anthropic share the shape) ---------------------------------------
+TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
+
+
+def is_transient_status(status: int) -> bool:
+    return status in TRANSIENT_STATUSES or status >= 500
+
+
+def sdk_error(exc: Exception, provider: str) -> ProviderError:
+    """Map an exception of the openai/anthropic SDK (or httpx underneath) to a ProviderError."""
+    import httpx
+
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        detail = getattr(exc, "message", None) or str(exc)
+        return ProviderError(f"{provider} returned HTTP {status}: {detail}"[:1000],
+                             permanent=not is_transient_status(status), status_code=status)
+    name = type(exc).__name__
+    if "Timeout" in name or isinstance(exc, httpx.TimeoutException):
+        return ProviderError(f"{provider} request timed out", permanent=False)
+    if "Connection" in name or isinstance(exc, httpx.TransportError):
+        return ProviderError(f"{provider} connection failed: {name}: {exc}"[:1000], permanent=False)
+    return ProviderError(f"{provider} request failed: {name}: {exc}"[:1000], permanent=True)

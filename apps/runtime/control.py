@@ -1,0 +1,18 @@
+"""Control-flow exceptions of a running turn."""
+
+
+class TurnCancelled(Exception):
+    """The API set Turn.cancel_requested: stop at this checkpoint and run the cancel sequence (6.4)."""
+
+
+class TurnLost(Exception):
+    """Another worker took the turn over (our lease expired): stop without writing anything more."""
+
+
+class TurnFailed(Exception):
+    """The turn ends with turn.failed (error_code, internal detail for logs)."""
+
+    def __init__(self, error_code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.error_code = error_code
+        self.detail = detail
