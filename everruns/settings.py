@@ -311,3 +311,21 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "CapabilityStatusEnum": "apps.capabilities.serializers.CAPABILITY_STATUSES",
     "CapabilityRiskLevelEnum": "apps.capabilities.serializers.RISK_LEVELS",
 })
+
+# --------------------------------------------------------------------------- agent runtime (apps/runtime, docs/runtime.md)
+# A running turn refreshes Turn.heartbeat_at every RUNTIME_HEARTBEAT_SECS; one whose heartbeat is older than
+# RUNTIME_TURN_LEASE_SECS belongs to a dead worker and is resumed elsewhere (checked every
+# RUNTIME_RECOVERY_INTERVAL_SECS by each worker process).
+RUNTIME_TURN_LEASE_SECS = env_int("RUNTIME_TURN_LEASE_SECS", 30)
+RUNTIME_HEARTBEAT_SECS = env_int("RUNTIME_HEARTBEAT_SECS", 5)
+RUNTIME_RECOVERY_INTERVAL_SECS = env_int("RUNTIME_RECOVERY_INTERVAL_SECS", 10)
+# Transient provider errors are retried RUNTIME_LLM_MAX_RETRIES times, waiting base * 2^n seconds (capped).
+RUNTIME_LLM_RETRY_BASE_SECS = float(env("RUNTIME_LLM_RETRY_BASE_SECS", "1.0"))
+RUNTIME_LLM_RETRY_MAX_SECS = float(env("RUNTIME_LLM_RETRY_MAX_SECS", "20"))
+RUNTIME_LLM_TIMEOUT_SECS = env_int("RUNTIME_LLM_TIMEOUT_SECS", 300)
+RUNTIME_DELTA_BATCH_MS = env_int("RUNTIME_DELTA_BATCH_MS", 100)  # output.message.delta batching window
+RUNTIME_CHECK_INTERVAL_MS = env_int("RUNTIME_CHECK_INTERVAL_MS", 100)  # cancel checks while streaming / in tools
+RUNTIME_TOOL_MAX_PARALLEL = env_int("RUNTIME_TOOL_MAX_PARALLEL", 8)
+# The simulated provider's default delays (per provider/model overrides: docs/runtime.md).
+LLMSIM_LATENCY_MS = env_int("LLMSIM_LATENCY_MS", 0)
+LLMSIM_CHUNK_DELAY_MS = env_int("LLMSIM_CHUNK_DELAY_MS", 0)
