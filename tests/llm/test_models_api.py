@@ -259,3 +259,15 @@ def test_other_organization_cannot_see_or_touch_models(other_org_client, create_
                      other_org_client.delete(f"{MODELS}/{model['id']}")):
         assert response.status_code == 404
         assert response.json() == {"error": "Model not found", "status": 404}
+
+
+def test_lists_do_not_query_per_row(admin_client, create_provider, create_model, django_assert_max_num_queries):
+    for index in range(3):
+        provider = create_provider(name=f"P{index}", api_key="sk-x")
+        for model_id in ("gpt-4o", "o3", "custom"):
+            create_model(provider["id"], model_id=model_id)
+    # Auth/org resolution + one query for the rows, independent of the 10 models / 4 providers listed.
+    with django_assert_max_num_queries(4):
+        assert admin_client.get(MODELS).json()["total"] == 10
+    with django_assert_max_num_queries(4):
+        assert admin_client.get(PROVIDERS).json()["total"] == 4
