@@ -6,6 +6,7 @@ import pytest
 
 from apps.llm.models import LlmModel, LlmProvider
 from apps.llm.services import provider_api_key
+from tests.fakes.base import Error
 from tests.llm.helpers import PROVIDERS, SECRET, SIMULATED_PROVIDER
 
 pytestmark = pytest.mark.django_db
@@ -303,3 +304,16 @@ def test_anonymous_is_401_when_auth_is_required(api_client, settings):
     response = api_client.get(PROVIDERS)
     assert response.status_code == 401
     assert response.json() == {"error": "Unauthorized", "status": 401}
+
+
+def test_key_is_never_logged(admin_client, create_provider, caplog, openai_server):
+    caplog.set_level("DEBUG")
+    openai_server.models_error = Error(401, f"Incorrect API key provided: {SECRET}")
+    provider = create_provider(api_key=SECRET, base_url=openai_server.base_url)
+    admin_client.post(PROVIDERS, {"name": "X", "provider_type": "bogus", "api_key": SECRET}, format="json")
+    admin_client.post(PROVIDERS, {"name": "X", "provider_type": "openai", "api_key": [SECRET]}, format="json")
+    admin_client.patch(f"{PROVIDERS}/{provider['id']}", {"api_key": SECRET, "base_url": "nope"}, format="json")
+    # The provider's error text echoes the key; only the status is logged.
+    assert admin_client.post(f"{PROVIDERS}/{provider['id']}/sync-models").status_code == 422
+    assert caplog.records, "expected the failures above to be logged"
+    assert SECRET not in caplog.text
