@@ -104,10 +104,6 @@ def decode(token: str, *, expected_type: str) -> dict:
     return claims
 
 
-def looks_like_jwt(value: str) -> bool:
-    return value.count(".") == 2
-
-
 def generate_api_key() -> str:
     """`evr_` + 64 lowercase hex (32 random bytes)."""
     return API_KEY_PREFIX + secrets.token_hex(32)
