@@ -211,16 +211,16 @@ def is_transient_status(status: int) -> bool:
 
 def sdk_error(exc: Exception, provider: str) -> ProviderError:
     """Map an exception of the openai/anthropic SDK (or httpx underneath) to a ProviderError."""
-    import httpx
-
     status = getattr(exc, "status_code", None)
     if isinstance(status, int):
         detail = getattr(exc, "message", None) or str(exc)
         return ProviderError(f"{provider} returned HTTP {status}: {detail}"[:1000],
                              permanent=not is_transient_status(status), status_code=status)
     name = type(exc).__name__
-    if "Timeout" in name or isinstance(exc, httpx.TimeoutException):
+    # By class name: the SDKs ship different HTTP stacks (httpx, httpx2) with the same exception tree.
+    bases = {cls.__name__ for cls in type(exc).__mro__}
+    if "Timeout" in name or "TimeoutException" in bases:
         return ProviderError(f"{provider} request timed out", permanent=False)
-    if "Connection" in name or isinstance(exc, httpx.TransportError):
+    if "Connection" in name or "TransportError" in bases:
         return ProviderError(f"{provider} connection failed: {name}: {exc}"[:1000], permanent=False)
     return ProviderError(f"{provider} request failed: {name}: {exc}"[:1000], permanent=True)

@@ -1,0 +1,157 @@
+"""Cancel (6.4) and messages posted while a turn runs (6.1): checked at checkpoints, never dropped.
+
+Test-only tools act as "the user, meanwhile": they call the API-side services while the turn runs, so the
+interleavings are exact rather than timing-dependent.
+"""
+
+import threading
+import time
+
+import pytest
+
+from apps.capabilities import registry
+from apps.capabilities.base import Capability, Tool
+from apps.sessions.models import Session, Turn
+
+
+def _cancel(arguments, context):
+    from apps.sessions.services import session_cancel
+
+    session_cancel(session=Session.objects.get(pk=context.session_id))
+    return {"ok": True}
+
+
+def _post(arguments, context):
+    from apps.sessions.services import message_create
+
+    message_create(session=Session.objects.get(pk=context.session_id),
+                   content=[{"type": "text", "text": arguments["text"]}])
+    return {"posted": arguments["text"]}
+
+
+def _slow(arguments, context):
+    time.sleep(float(arguments.get("seconds", 1)))
+    return {"slept": True}
+
+
+@pytest.fixture
+def meanwhile():
+    schema = {"type": "object", "properties": {}}
+    capability = Capability(id="test_meanwhile", name="Meanwhile", description="test helpers", tools=(
+        Tool("user_cancels", "cancel", schema, _cancel),
+        Tool("user_posts", "post", schema, _post),
+        Tool("slow", "sleep", schema, _slow),
+    ))
+    registry.register(capability)
+    yield "test_meanwhile"
+    registry.unregister("test_meanwhile")
+
+
+def test_cancel_between_steps(make_chat, meanwhile):
+    chat = make_chat(capabilities=[meanwhile])
+    chat.say("/tool user_cancels {}")
+    types = chat.types()
+    assert "turn.cancelled" in types
+    tail = types[types.index("turn.cancelled"):]
+    assert tail[:2] == ["turn.cancelled", "input.message"]
+    assert tail[-2:] == ["output.message.completed", "session.idled"]
+    assert "reason.started" not in tail  # no further reasoning step after the cancel
+    assert chat.last_agent_text() == "Work was cancelled by user."
+    assert chat.refresh()["status"] == "idle"
+    assert Turn.objects.get().status == "cancelled"
+    # The cancellation notice never starts a turn; a new message does.
+    chat.run()
+    assert Turn.objects.count() == 1
+    chat.say("hello again")
+    assert chat.last_agent_text() == "You said: hello again"
+
+
+def test_cancel_not_active_is_422(make_chat):
+    chat = make_chat()
+    response = chat.cancel()
+    assert response.status_code == 422
+    assert response.json() == {"error": "Cannot cancel session: session is not active", "status": 422}
+
+
+def test_message_posted_during_act_is_seen_by_the_next_step(make_chat, meanwhile):
+    chat = make_chat(capabilities=[meanwhile])
+    chat.say('/tool user_posts {"text": "also this"}')
+    generations = chat.events(types="llm.generation")
+    assert len(generations) == 2
+    texts = [p.get("text") for m in generations[1]["data"]["messages"] for p in m["content"]]
+    assert "also this" in texts
+    assert Turn.objects.count() == 1  # answered by the same turn: no follow-up needed
+    chat.run()
+    assert Turn.objects.count() == 1
+
+
+def test_message_arriving_after_the_last_step_gets_a_follow_up_turn(make_chat, monkeypatch):
+    """A message stored while the final answer streams is answered by a follow-up turn of the same task."""
+    from apps.runtime import services
+    from apps.sessions.services import message_create
+
+    chat = make_chat()
+    original = services.TurnRunner.persist_step
+    posted = []
+
+    def persist_then_post(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if not posted:
+            posted.append(True)
+            message_create(session=Session.objects.get(pk=self.session_id),
+                           content=[{"type": "text", "text": "late"}])
+
+    monkeypatch.setattr(services.TurnRunner, "persist_step", persist_then_post)
+    chat.say("early")
+    assert [m["role"] for m in chat.messages()] == ["user", "agent", "user", "agent"]
+    assert chat.last_agent_text() == "You said: late"
+    assert Turn.objects.filter(status="completed").count() == 2
+    types = chat.types()
+    assert types.count("session.activated") == 2 and types.count("session.idled") == 2
+
+
+def test_second_worker_does_not_start_a_second_turn(make_chat, default_org):
+    from apps.runtime.services import turn_claim
+
+    chat = make_chat()
+    chat.post("one")
+    first = turn_claim(session_id=chat.pk, worker_id="worker-a")
+    assert first is not None
+    chat.post("two")
+    assert turn_claim(session_id=chat.pk, worker_id="worker-b") is None  # A's heartbeat is fresh
+    assert Turn.objects.filter(session_id=chat.pk, status__in=Turn.OPEN_STATUSES).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_cancel_while_streaming_from_another_thread(make_model, make_chat, api_client):
+    slow = make_model("llmsim", api_key=None, model_id="llmsim-default?chunk_delay_ms=100")
+    chat = make_chat(model=slow)
+    chat.post(" ".join(f"word{i}" for i in range(60)))  # ~6 s of streaming
+    worker = threading.Thread(target=chat.run)
+    worker.start()
+    deadline = time.monotonic() + 5
+    while "output.message.delta" not in chat.types() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert chat.cancel().json() == {"status": "cancelled", "message": "Turn cancelled successfully"}
+    started = time.monotonic()
+    worker.join(timeout=5)
+    assert not worker.is_alive() and time.monotonic() - started < 2  # noticed mid-stream, not at the end
+    assert chat.last_agent_text() == "Work was cancelled by user."
+    assert chat.refresh()["status"] == "idle"
+    assert chat.types()[-1] == "session.idled"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_tools_run_in_parallel_with_a_timeout(make_chat, meanwhile, settings):
+    settings.RUNTIME_TOOL_TIMEOUT_SECS = 1
+    chat = make_chat(capabilities=[meanwhile])
+    started = time.monotonic()
+    chat.say('/tool slow {"seconds": 0.6}\n/tool slow {"seconds": 0.6}\n/tool slow {"seconds": 3}')
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.5  # parallel, and the 3 s call was abandoned at its 1 s deadline
+    statuses = sorted(e["data"]["status"] for e in chat.events(types="tool.completed"))
+    assert statuses == ["success", "success", "timeout"]
+    timeout = [e["data"] for e in chat.events(types="tool.completed") if e["data"]["status"] == "timeout"][0]
+    assert timeout["error"] == "Tool timed out after 1 seconds"
+    assert "slow: Tool timed out after 1 seconds" in chat.last_agent_text()
+    assert chat.refresh()["status"] == "idle"
