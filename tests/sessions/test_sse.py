@@ -12,8 +12,7 @@ import pytest
 from apps.core.ids import format_id
 from apps.sessions.notify import hub
 from apps.sessions.services import event_append
-
-from .sseparse import FrameReader
+from bench.sseclient import FrameReader
 
 pytestmark = pytest.mark.django_db
 

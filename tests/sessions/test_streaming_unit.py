@@ -8,8 +8,7 @@ import pytest
 
 from apps.sessions import streaming
 from apps.sessions.notify import Hub
-
-from .sseparse import FrameReader, parse_frame
+from bench.sseclient import FrameReader, parse_frame
 
 
 def test_event_frame_has_event_id_retry_and_one_line_of_json():
