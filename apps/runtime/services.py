@@ -135,9 +135,9 @@ def turn_claim(*, session_id, worker_id: str) -> Turn | None:
             status=Turn.STATUS_RUNNING, worker_id=worker_id, heartbeat_at=now, started_at=turn.started_at or now)
         if not taken:
             return None
+        logger.info("resuming %s (previous worker %s)", format_id("turn", turn.pk), turn.worker_id)
         turn.refresh_from_db()
         turn.resumed = True
-        logger.info("resuming %s (previous worker %s)", format_id("turn", turn.pk), turn.worker_id)
         return turn
 
     pending = _unhandled_inputs(session_id)
