@@ -25,7 +25,7 @@ from apps.core.exceptions import Unauthorized
 
 from . import tokens
 from .models import ANONYMOUS_USER_ID, ApiKey, User
-from .services import api_key_mark_used
+from .services import anonymous_user_ensure, api_key_mark_used
 from .tenancy import attach_organization
 
 ACCESS_COOKIE = "access_token"
@@ -37,9 +37,7 @@ class EverrunsAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         if settings.AUTH_MODE == "none":
-            user = User.objects.filter(pk=ANONYMOUS_USER_ID).first()
-            if user is None:
-                return None
+            user = User.objects.filter(pk=ANONYMOUS_USER_ID).first() or anonymous_user_ensure()
             attach_organization(request, user)
             return user, None
 

@@ -23,7 +23,16 @@ from django.utils.crypto import constant_time_compare, get_random_string
 from apps.core.exceptions import Conflict, Forbidden, InvalidRequest, Unauthorized
 
 from . import tokens
-from .models import DEFAULT_ORG_ID, ApiKey, Membership, Organization, RefreshToken, User
+from .models import (
+    ANONYMOUS_EMAIL,
+    ANONYMOUS_USER_ID,
+    DEFAULT_ORG_ID,
+    ApiKey,
+    Membership,
+    Organization,
+    RefreshToken,
+    User,
+)
 from .selectors import default_membership, roles_for
 
 logger = logging.getLogger("everruns.auth")
@@ -50,6 +59,23 @@ def _burn_password_check(password: str) -> None:
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+# --------------------------------------------------------------------------- AUTH_MODE=none
+@transaction.atomic
+def anonymous_user_ensure() -> User:
+    """The anonymous admin of AUTH_MODE=none and its default organization, recreated when missing.
+
+    A data migration creates both; this puts them back after someone deleted them (Django admin, a
+    database flush), so none mode never turns into "401 for everyone".
+    """
+    organization, _ = Organization.objects.get_or_create(id=DEFAULT_ORG_ID, defaults={"name": "Default"})
+    user, _ = User.objects.get_or_create(
+        id=ANONYMOUS_USER_ID,
+        defaults={"email": ANONYMOUS_EMAIL, "name": "Anonymous", "auth_provider": "none", "password": "!"},
+    )
+    Membership.objects.get_or_create(user=user, organization=organization, defaults={"role": "admin"})
+    return user
 
 
 # --------------------------------------------------------------------------- password login

@@ -354,3 +354,12 @@ def test_external_mode_still_accepts_api_keys(settings, api_client, make_user):
     settings.AUTH_MODE = "external"
     assert api_client.get("/v1/auth/me").status_code == 401
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=key).json()["email"] == "grace@example.com"
+
+
+def test_none_mode_recreates_a_deleted_anonymous_user(api_client, default_org):
+    User.objects.filter(email="anonymous@local").delete()
+    default_org.delete()
+    me = api_client.get("/v1/auth/me")
+    assert me.status_code == 200
+    assert me.json()["email"] == "anonymous@local"
+    assert me.json()["organization_id"] == "org_00000000000000000000000000000001"
