@@ -7,10 +7,12 @@ Framing lives in `frame()` and nowhere else. The loop (`EventStream.frames`) is:
 
 While it waits a stream holds no database connection (closed after every read) and no CPU (it
 blocks on its hub `Waiter`). It is woken by `apps.sessions.notify`: PostgreSQL NOTIFY through
-the process's listener thread, or an in-process commit; on SQLite it also polls with back-off
-(100 ms doubling to 500 ms). Every wake-up re-reads the database from the cursor, so a spurious
-or lost wake-up never loses or repeats an event: order and exactly-once come from the cursor
-(`sequence`, gapless and committed in order), not from the wake-up.
+the process's listener thread, or an in-process commit. Without a live listener (SQLite, or
+PostgreSQL while the listener reconnects) it polls with back-off (100 ms doubling to 500 ms).
+Every wake-up re-reads the database from the cursor, so a spurious wake-up never repeats an
+event and order and exactly-once come from the cursor (`sequence`, gapless and committed in
+order), not from the wake-up; the listener wakes every stream after reconnecting, since
+notifications sent while it was away are lost.
 
 A client that went away is noticed at the next write (the WSGI server then closes this
 generator) or, earlier, at the next wake-up by peeking the client socket when the server
@@ -31,7 +33,7 @@ from django.db import connection
 
 from .events import EventFilter, event_to_dict
 from .models import Session
-from .notify import ensure_listener, hub, uses_push
+from .notify import ensure_listener, hub, listener, uses_push
 from .selectors import event_list
 
 RETRY_MIN_MS = 100
@@ -184,22 +186,23 @@ class EventStream:
         next_heartbeat = start + self.heartbeat_secs
         last_delivery = start
         poll = self.poll_min_secs
-        woken = False
+        woken, read = False, True
         while True:
-            # Cleared before reading: a wake-up that lands during the read is kept for the wait below.
-            waiter.clear()
-            rows, session_exists = self._read(check_session=woken)
-            if not session_exists:
-                return
-            if rows:
-                retry = retry_hint_ms(self.clock() - last_delivery)
-                for event in rows:
-                    yield event_frame(event, retry)
-                self.after_sequence = rows[-1].sequence
-                last_delivery = self.clock()
-                poll = self.poll_min_secs
-                if len(rows) == self.batch_size:
-                    continue  # more stored events to replay
+            if read:
+                # Cleared before reading: a wake-up that lands during the read is kept for the wait below.
+                waiter.clear()
+                rows, session_exists = self._read(check_session=woken)
+                if not session_exists:
+                    return
+                if rows:
+                    retry = retry_hint_ms(self.clock() - last_delivery)
+                    for event in rows:
+                        yield event_frame(event, retry)
+                    self.after_sequence = rows[-1].sequence
+                    last_delivery = self.clock()
+                    poll = self.poll_min_secs
+                    if len(rows) == self.batch_size:
+                        continue  # more stored events to replay
             now = self.clock()
             if now >= deadline:
                 yield DISCONNECTING
@@ -210,13 +213,17 @@ class EventStream:
                 yield HEARTBEAT
                 while next_heartbeat <= now:
                     next_heartbeat += self.heartbeat_secs
+            # With a live LISTEN connection every commit wakes us: wait for it (or the next heartbeat)
+            # and read only when woken. Without one (SQLite, or the listener reconnecting) poll.
+            pushed = self.push and listener.ready.is_set()
             timeout = min(next_heartbeat, deadline) - now
-            if not self.push:
+            if not pushed:
                 timeout = min(timeout, poll)
             woken = waiter.wait(timeout)
             if woken and client_gone(self.client_socket):
                 return
-            if not woken and not self.push:
+            read = woken or not pushed
+            if not woken and not pushed:
                 poll = min(poll * 2, self.poll_max_secs)
 
     def _read(self, *, check_session: bool) -> tuple[list, bool]:

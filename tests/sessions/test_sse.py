@@ -83,6 +83,18 @@ def open_stream(api_client):
 
 
 @pytest.fixture
+def append(session, django_capture_on_commit_callbacks):
+    """Append as a writer in another request would: the on-commit wake-up runs (the test transaction never
+    commits, so it is run by hand)."""
+
+    def _append(type: str, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return event_append(session_id=session.pk, type=type, **kwargs)
+
+    return _append
+
+
+@pytest.fixture
 def logged(session):
     """The session's events: session.started + 4 (sequences 1..5)."""
     for t in ("input.message", "session.activated", "turn.started", "output.message.delta"):
@@ -114,11 +126,11 @@ def test_replay_sends_every_stored_event_in_order_with_full_framing(api_client, 
         assert frame["retry"] == 100
 
 
-def test_live_events_follow_the_replay_exactly_once_and_in_order(open_stream, session, session_url, logged):
+def test_live_events_follow_the_replay_exactly_once_and_in_order(open_stream, append, session_url, logged):
     stream = open_stream(session_url + "/sse")
     assert [f["data"]["sequence"] for f in stream.events(5)] == [1, 2, 3, 4, 5]
     for i in range(3):
-        event_append(session_id=session.pk, type="output.message.delta", data={"i": i})
+        append("output.message.delta", data={"i": i})
     live = stream.events(3)
     assert [f["data"]["sequence"] for f in live] == [6, 7, 8]
     assert [f["data"]["data"] for f in live] == [{"i": 0}, {"i": 1}, {"i": 2}]
@@ -149,12 +161,12 @@ def test_since_id_wins_over_last_event_id(open_stream, session_url, logged):
     assert [f["id"] for f in stream.events(1)] == [eid(logged[4])]
 
 
-def test_filters_apply_to_replay_and_live(open_stream, session, session_url, logged):
+def test_filters_apply_to_replay_and_live(open_stream, append, session_url, logged):
     stream = open_stream(session_url + "/sse?types=turn.started&types=turn.completed&exclude=turn.completed"
                          "&types=message.user")
     assert [f["event"] for f in stream.events(2)] == ["input.message", "turn.started"]
-    event_append(session_id=session.pk, type="turn.completed")
-    event_append(session_id=session.pk, type="turn.started", data={"again": True})
+    append("turn.completed")
+    append("turn.started", data={"again": True})
     assert [f["data"]["data"] for f in stream.events(1)] == [{"again": True}]
 
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bench.sseclient import FrameReader, HttpStreamDecoder, request_bytes
-from bench.stack import Stack
+from bench.stack import Stack, cpu_seconds
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +25,10 @@ THREADS = 8
 
 @pytest.fixture(scope="module")
 def stack():
+    # DB_CONN_MAX_AGE=0: ordinary requests close their connections, so the only ones left open are
+    # what streams (should not) hold, plus the one LISTEN connection.
     env = {"SSE_HEARTBEAT_INTERVAL_SECS": "1", "SSE_CYCLE_SECS": "60", "WEB_CONCURRENCY": "1",
-           "WEB_THREADS": str(THREADS)}
+           "WEB_THREADS": str(THREADS), "DB_CONN_MAX_AGE": "0"}
     with Stack(env=env) as running:
         yield running
 
@@ -167,3 +169,29 @@ def test_clients_that_go_away_free_their_threads(stack, session_id):
     finally:
         for stream in again:
             stream.close()
+
+
+def test_waiting_streams_hold_no_database_connection_and_no_cpu(stack, session_id):
+    path = f"/v1/sessions/{session_id}/sse?types=turn.failed"
+    streams = [LiveStream(stack, path) for _ in range(THREADS - 2)]
+    try:
+        for stream in streams:
+            assert stream.frames.get(timeout=5)["event"] == "connected"
+        time.sleep(0.5)
+        (worker,) = stack.worker_pids()
+        cpu_before = cpu_seconds([worker])
+        time.sleep(2)
+        # Polling (SQLite) costs a little; on PostgreSQL waiting streams sleep until NOTIFY or heartbeat.
+        assert cpu_seconds([worker]) - cpu_before < 0.2
+        if stack.vendor == "postgresql":
+            import psycopg
+
+            with psycopg.connect(stack.database_url.replace(stack.database_name, "postgres")) as conn:
+                count = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [stack.database_name]
+                ).fetchone()[0]
+            assert count == 1  # the worker's LISTEN connection, shared by all its streams
+    finally:
+        for stream in streams:
+            stream.close()
+
