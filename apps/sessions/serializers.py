@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from apps.capabilities.registry import normalize_refs, resolve
 from apps.core import ids
-from apps.core.fields import PublicIdField, TimestampField
+from apps.core.fields import PublicIdField, TimestampField, format_ts
 
 from .events import event_to_dict
 
@@ -79,12 +79,43 @@ class SessionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_features(self, session) -> list[str]:
-        # Computed at read time from the agent's capabilities then the session's (contract 3.2).
-        return resolve([*(session.agent.capabilities or []), *(session.capabilities or [])]).features
+        return session_features(session)
 
     @extend_schema_field(SessionUsageSerializer(allow_null=True))
     def get_usage(self, session) -> dict | None:
         return session.usage
+
+    def to_representation(self, instance) -> dict:
+        # The declared fields document the shape (OpenAPI); the body is built by one plain function,
+        # ~3x faster than field-by-field rendering, which matters on the one paginated list.
+        return session_to_dict(instance)
+
+
+def session_features(session) -> list[str]:
+    """Computed at read time from the agent's capabilities then the session's (contract 3.2)."""
+    return resolve([*(session.agent.capabilities or []), *(session.capabilities or [])]).features
+
+
+def session_to_dict(session) -> dict:
+    """The Session resource (contract 3.2). Needs `agent` (and `model`) loaded: select_related them."""
+    return {
+        "id": ids.format_id("session", session.pk),
+        "organization_id": ids.format_id("org", session.organization_id),
+        "agent_id": ids.format_id("agent", session.agent.public_id),
+        "title": session.title,
+        "tags": session.tags,
+        "model_id": ids.format_id("model", session.model_id),
+        "capabilities": [{"ref": ref["ref"], "config": ref.get("config") or {}} for ref in session.capabilities or []],
+        "status": session.status,
+        "features": session_features(session),
+        "usage": session.usage,
+        "preview": session.preview,
+        "output_preview": session.output_preview,
+        "started_at": format_ts(session.started_at),
+        "finished_at": format_ts(session.finished_at),
+        "created_at": format_ts(session.created_at),
+        "updated_at": format_ts(session.updated_at),
+    }
 
 
 class SessionCreateSerializer(serializers.Serializer):

@@ -1,0 +1,166 @@
+"""GET /v1/sessions?limit=20 throughput: the API (DRF, authenticated) next to a bare Django view, same server, same run.
+
+    .venv/bin/python bench/sessions_list.py            # SQLite unless DATABASE_URL is set
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/everruns .venv/bin/python bench/sessions_list.py --record
+
+Starts its own stack (bench/stack.py) with DJANGO_SETTINGS_MODULE=bench.settings, which adds the
+bench-only view /bench/bare-sessions (bench/views.py: same query, same JSON, no DRF, no auth) and
+AUTH_MODE=full. Seeds sessions, then alternates timed rounds of the three variants (bare, API with
+an `evr_` API key, API with a JWT access token) from one asyncio client over keep-alive
+connections, and reports requests per second. Also counts the SQL queries of one list request
+for several page sizes and session counts (in a separate process through Django's test client).
+Prints a Markdown table; `--record` appends it to docs/benchmarks.md.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.stack import ROOT, Stack  # noqa: E402
+
+SEED = """
+import json
+from apps.accounts.models import DEFAULT_ORG_ID, Membership, Organization, User
+from apps.accounts.services import api_key_create
+from apps.accounts.tokens import encode_access
+from apps.agents.models import Agent
+from apps.sessions.services import session_create
+org = Organization.objects.get(pk=DEFAULT_ORG_ID)
+user = User.objects.filter(email="bench@example.com").first()
+if user is None:
+    user = User.objects.create_user(email="bench@example.com", password="bench-pass-123", name="bench")
+    Membership.objects.create(user=user, organization=org, role="member")
+agents = [Agent.objects.create(organization=org, name=f"bench {{i}}", system_prompt="x",
+                               capabilities=[{{"ref": "current_time", "config": {{}}}}]) for i in range(20)]
+for i in range({count}):
+    session_create(organization=org, agent=agents[i % len(agents)], title=f"session {{i}}", tags=["bench"])
+_, key = api_key_create(user=user, organization=org, name="bench")
+token = encode_access(user_id=str(user.pk), email=user.email, name=user.name, roles=["user"])
+print(json.dumps({{"api_key": key, "jwt": token}}))
+"""
+
+COUNT_QUERIES = """
+import json
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from apps.sessions.models import Session
+client = Client(HTTP_AUTHORIZATION="Bearer {api_key}", SERVER_NAME="127.0.0.1")
+result = {{}}
+for limit in (1, 20, 100):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/v1/sessions?limit={{limit}}").status_code == 200
+    result[limit] = len(ctx.captured_queries)
+print(json.dumps({{"sessions": Session.objects.count(), "queries": result}}))
+"""
+
+
+async def hammer(port: int, path: str, headers: dict[str, str], seconds: float, connections: int) -> float:
+    """Requests per second over `connections` keep-alive connections for `seconds`."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode()
+    stop_at = time.monotonic() + seconds
+    done = 0
+
+    async def one() -> None:
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.monotonic() < stop_at:
+                writer.write(request)
+                raw_head = await reader.readuntil(b"\r\n\r\n")
+                status = int(raw_head.split(b" ", 2)[1])
+                length = 0
+                for line in raw_head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                await reader.readexactly(length)
+                if status != 200:
+                    raise RuntimeError(f"{path} answered {status}")
+                done += 1
+        finally:
+            writer.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(one() for _ in range(connections)))
+    return done / (time.monotonic() - started)
+
+
+async def run(args) -> dict:
+    env = {"DJANGO_SETTINGS_MODULE": "bench.settings", "AUTH_MODE": "full", "WEB_CONCURRENCY": str(args.workers)}
+    with Stack(env=env) as stack:
+        credentials = json.loads(stack.shell(SEED.format(count=100), timeout=600))
+        queries_small = json.loads(stack.shell(COUNT_QUERIES.format(api_key=credentials["api_key"])))
+        json.loads(stack.shell(SEED.format(count=args.sessions - 100), timeout=600))
+        queries_large = json.loads(stack.shell(COUNT_QUERIES.format(api_key=credentials["api_key"])))
+
+        api_key = {"Authorization": f"Bearer {credentials['api_key']}"}
+        jwt = {"Authorization": f"Bearer {credentials['jwt']}"}
+        variants = {
+            "bare Django view (no DRF, no auth)": ("/bench/bare-sessions?limit=20", {}),
+            "API, API key (`Bearer evr_…`)": ("/v1/sessions?limit=20", api_key),
+            "API, JWT access token": ("/v1/sessions?limit=20", jwt),
+            "(for scale) DRF + JWT authentication only, empty body": ("/bench/auth-only", jwt),
+        }
+        for path, headers in variants.values():  # warm-up: imports, connections, caches
+            await hammer(stack.port, path, headers, 1, args.connections)
+        totals = {name: 0.0 for name in variants}
+        for _ in range(args.rounds):
+            for name, (path, headers) in variants.items():
+                totals[name] += await hammer(stack.port, path, headers, args.seconds, args.connections)
+        rates = {name: total / args.rounds for name, total in totals.items()}
+        return {
+            "database": stack.vendor,
+            "workers": args.workers,
+            "connections": args.connections,
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "rates": rates,
+            "queries": [queries_small, queries_large],
+        }
+
+
+def table(result: dict) -> str:
+    rates = result["rates"]
+    bare = next(iter(rates.values()))
+    lines = ["| GET ?limit=20 | requests/s | vs bare |", "|---|---|---|"]
+    lines += [f"| {name} | {rate:.0f} | {rate / bare:.2f} |" for name, rate in rates.items()]
+    lines += ["", "| sessions in the org | queries, limit=1 | limit=20 | limit=100 |", "|---|---|---|---|"]
+    for entry in result["queries"]:
+        q = entry["queries"]
+        lines.append(f"| {entry['sessions']} | {q['1']} | {q['20']} | {q['100']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8, help="concurrent keep-alive client connections")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=4, help="length of one timed round per variant")
+    parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--record", action="store_true", help="append the table to docs/benchmarks.md")
+    args = parser.parse_args()
+    result = asyncio.run(asyncio.wait_for(run(args), args.timeout))
+    text = table(result)
+    print(text)
+    if args.record:
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        header = (f"\n### Sessions list run {stamp} ({platform.machine()}, {os.cpu_count()} cores, "
+                  f"{result['database']}, {result['workers']} workers, {result['connections']} client connections, "
+                  f"{result['rounds']} x {result['seconds']:g} s per variant)\n\n"
+                  f"`.venv/bin/python bench/sessions_list.py --sessions {args.sessions}`\n\n")
+        with (ROOT / "docs" / "benchmarks.md").open("a") as doc:
+            doc.write(header + text + "\n")
+
+
+if __name__ == "__main__":
+    main()
