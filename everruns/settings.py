@@ -329,3 +329,8 @@ RUNTIME_TOOL_MAX_PARALLEL = env_int("RUNTIME_TOOL_MAX_PARALLEL", 8)
 # The simulated provider's default delays (per provider/model overrides: docs/runtime.md).
 LLMSIM_LATENCY_MS = env_int("LLMSIM_LATENCY_MS", 0)
 LLMSIM_CHUNK_DELAY_MS = env_int("LLMSIM_CHUNK_DELAY_MS", 0)
+
+# --------------------------------------------------------------------------- sessions / SSE streams (docs/streaming.md)
+# Streams of one web process that may read the database at the same time (each holds a connection
+# only while it reads): a wake-up of many streams must not exceed PostgreSQL's max_connections.
+SSE_DB_CONCURRENCY = env_int("SSE_DB_CONCURRENCY", 8)

@@ -107,7 +107,7 @@ def _slots() -> threading.BoundedSemaphore:
     if _db_slots is None:
         with _db_slots_lock:
             if _db_slots is None:
-                _db_slots = threading.BoundedSemaphore(getattr(settings, "SSE_DB_CONCURRENCY", 8))
+                _db_slots = threading.BoundedSemaphore(settings.SSE_DB_CONCURRENCY)
     return _db_slots
 
 
