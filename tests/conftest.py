@@ -22,7 +22,8 @@ def api_client() -> APIClient:
 def default_org(db):
     from apps.accounts.models import DEFAULT_ORG_ID, Organization
 
-    return Organization.objects.get(pk=DEFAULT_ORG_ID)
+    # get_or_create: a transactional test elsewhere may have flushed the migration-seeded rows.
+    return Organization.objects.get_or_create(pk=DEFAULT_ORG_ID, defaults={"name": "Default"})[0]
 
 
 @pytest.fixture
