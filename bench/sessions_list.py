@@ -15,15 +15,13 @@ Prints a Markdown table; `--record` appends it to docs/benchmarks.md.
 import argparse
 import asyncio
 import json
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import ROOT, Stack  # noqa: E402
+from bench.stack import Stack, record  # noqa: E402
 
 SEED = """
 import json
@@ -153,14 +151,9 @@ def main() -> None:
     text = table(result)
     print(text)
     if args.record:
-        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        header = (f"\n### Sessions list run {stamp} ({platform.machine()}, {os.cpu_count()} cores, "
-                  f"{result['database']}, {result['workers']} workers, {result['connections']} client connections, "
-                  f"{result['rounds']} x {result['seconds']:g} s per variant)\n\n"
-                  f"`.venv/bin/python bench/sessions_list.py --sessions {args.sessions}`\n\n")
-        with (ROOT / "docs" / "benchmarks.md").open("a") as doc:
-            doc.write(header + text + "\n")
-
+        record(f"Sessions list run, {result['database']}, {result['workers']} workers, "
+               f"{result['connections']} client connections, {result['rounds']} x {result['seconds']:g} s per variant",
+               f".venv/bin/python bench/sessions_list.py --sessions {args.sessions}", text)
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sseclient import FrameReader, HttpStreamDecoder, request_bytes  # noqa: E402
-from bench.stack import ROOT, Stack, cpu_seconds  # noqa: E402
+from bench.stack import ROOT, Stack, cpu_seconds, record  # noqa: E402
 
 SEED = """
 import json
@@ -204,13 +203,8 @@ def main() -> None:
     text = table(result)
     print(text)
     if args.record:
-        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        header = (f"\n### SSE run {stamp} ({platform.machine()}, {os.cpu_count()} cores, {result['database']})\n\n"
-                  f"`.venv/bin/python bench/sse.py --streams {args.streams} --rate {args.rate:g} "
-                  f"--duration {args.duration:g}`\n\n")
-        with (ROOT / "docs" / "benchmarks.md").open("a") as doc:
-            doc.write(header + text + "\n")
-
+        command = f"bench/sse.py --streams {args.streams} --rate {args.rate:g} --duration {args.duration:g}"
+        record(f"SSE run, {result['database']}", f".venv/bin/python {command}", text)
 
 if __name__ == "__main__":
     main()

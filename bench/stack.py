@@ -13,6 +13,7 @@ Used by the benchmarks (bench/sse.py, bench/sessions_list.py) and by the cross-p
 
 import contextlib
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -191,3 +192,11 @@ def cpu_seconds(pids: list[int]) -> float:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def record(title: str, command: str, table: str) -> None:
+    """Print the table and, when asked, append it to docs/benchmarks.md under a dated heading."""
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    heading = f"\n### {title}, {stamp} ({platform.machine()}, {os.cpu_count()} cores)\n\n`{command}`\n\n"
+    with (ROOT / "docs" / "benchmarks.md").open("a") as doc:
+        doc.write(heading + table + "\n")
