@@ -160,8 +160,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
-# none | admin | full | external (contract 4.1). Production must choose explicitly: `check --deploy` warns on none.
-AUTH_MODE = env("AUTH_MODE", "none").strip().lower()
+# none | admin | full | external (contract 4.1). Safe by default: without DEBUG the default is `full`
+# (credentials required); `none` (everyone is the anonymous admin) is the default only with DEBUG on,
+# and `check --deploy` warns whenever it is chosen.
+AUTH_MODE = env("AUTH_MODE", "none" if DEBUG else "full").strip().lower()
 AUTH_JWT_SECRET = env("AUTH_JWT_SECRET") or SECRET_KEY
 AUTH_JWT_ACCESS_TOKEN_LIFETIME = env_int("AUTH_JWT_ACCESS_TOKEN_LIFETIME", 900)
 AUTH_JWT_REFRESH_TOKEN_LIFETIME = env_int("AUTH_JWT_REFRESH_TOKEN_LIFETIME", 2_592_000)
