@@ -1,5 +1,8 @@
 """web_fetch against a local HTTP server on 127.0.0.1 (the only network tests may use)."""
 
+import datetime
+import socket
+import ssl
 import threading
 import time
 import uuid
@@ -21,6 +24,7 @@ PAGE = (
 
 class Handler(BaseHTTPRequestHandler):
     requests: list[str] = []
+    hosts: list[str | None] = []  # the Host header of each request
 
     def log_message(self, *args):  # keep test output quiet
         pass
@@ -41,6 +45,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         Handler.requests.append(self.path)
+        Handler.hosts.append(self.headers.get("Host"))
         routes = {
             "/html": (200, PAGE.encode(), "text/html; charset=utf-8"),
             "/json": (200, b'{"ok": true}', "application/json"),
@@ -70,6 +75,7 @@ def server():
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     Handler.requests = []
+    Handler.hosts = []
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
     httpd.server_close()
@@ -189,3 +195,121 @@ def test_unreachable_port_is_a_tool_error(allow_private):
 
 def test_html_to_text_keeps_pre_blocks():
     assert html_to_text("<pre>a\n    b</pre>", markdown=True) == "```\na\n    b\n```"
+
+
+# --------------------------------------------------------------------------- DNS: the validated address is used
+class FakeResolver:
+    """socket.getaddrinfo for made-up host names (the network edge): `answers[host]` is a list of address lists,
+    one per lookup (the last one repeats), so a test can make a name resolve differently the second time."""
+
+    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
+        self.answers = answers
+        self.lookups: list[str] = []
+        self.real = socket.getaddrinfo
+
+    def __call__(self, host, port, *args, **kwargs):
+        if isinstance(host, bytes):
+            host = host.decode()
+        if host not in self.answers:
+            return self.real(host, port, *args, **kwargs)
+        self.lookups.append(host)
+        rounds = self.answers[host]
+        addresses = rounds[min(len(self.lookups) - 1, len(rounds) - 1)]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 0))) for address in addresses]
+
+
+def _port(server: str) -> int:
+    return int(server.rsplit(":", 1)[1])
+
+
+def test_request_goes_to_the_validated_address_with_the_original_host_header(server, allow_private, monkeypatch):
+    resolver = FakeResolver({"fetch.test": [["127.0.0.1"]]})
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    url = f"http://fetch.test:{_port(server)}/html"
+    assert check_url(url) == ["127.0.0.1"]
+    result = fetch(url=url)
+    assert result["content"] == PAGE and result["final_url"] == url
+    assert Handler.hosts == [f"fetch.test:{_port(server)}"]
+
+
+def test_a_name_resolving_to_loopback_is_refused_when_private_is_off(server, monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", FakeResolver({"fetch.test": [["127.0.0.1"]]}))
+    with pytest.raises(ToolError, match="not allowed"):
+        fetch(url=f"http://fetch.test:{_port(server)}/html")
+    assert Handler.requests == []
+
+
+def test_dns_rebinding_cannot_redirect_the_connection(server, monkeypatch):
+    """The name passes the check with a public address, then rebinds to loopback: the connection must still go to
+    the public address. Connections to that public address are routed to the local server (the fake internet)."""
+    public = "93.184.215.14"
+    port = _port(server)
+    monkeypatch.setattr(socket, "getaddrinfo", FakeResolver({"rebind.test": [[public], ["127.0.0.1"]]}))
+    connected: list[tuple] = []
+    real_connect = socket.create_connection
+
+    def create_connection(address, *args, **kwargs):
+        connected.append(tuple(address))
+        if address[0] == public:
+            address = ("127.0.0.1", address[1])
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    result = fetch(url=f"http://rebind.test:{port}/json")
+    assert result["content"] == '{"ok": true}'
+    assert connected == [(public, port)]
+    assert Handler.hosts == [f"rebind.test:{port}"]
+
+
+def test_https_sends_the_host_name_as_tls_server_name(allow_private, monkeypatch, tmp_path):
+    """Connecting to the IP must not lose SNI/certificate checking of the real name: a TLS server on 127.0.0.1
+    records the server name the client sends (its self-signed certificate is then rightly refused)."""
+    cert, key = _self_signed(tmp_path, "secure.test")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    names: list[str | None] = []
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve_one():
+        conn, _ = listener.accept()
+        try:
+            context.wrap_socket(conn, server_side=True).close()
+        except (ssl.SSLError, OSError):
+            pass  # the client refuses the self-signed certificate
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=serve_one, daemon=True)
+    thread.start()
+    monkeypatch.setattr(socket, "getaddrinfo", FakeResolver({"secure.test": [["127.0.0.1"]]}))
+    try:
+        with pytest.raises(ToolError, match="Request failed"):
+            fetch(url=f"https://secure.test:{port}/")
+        thread.join(5)
+    finally:
+        listener.close()
+    assert names == ["secure.test"]
+
+
+def _self_signed(directory, name: str) -> tuple[str, str]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)

@@ -2,24 +2,27 @@
 
 Safety rules (why each exists):
 - only http/https, GET or HEAD: the tool reads, it never changes remote state;
-- every hop's host is resolved and *every* address checked: no private, loopback, link-local,
-  multicast or otherwise non-global address unless `WEB_FETCH_ALLOW_PRIVATE` (a model must not be
-  steerable into the server's own network). Redirects are followed by hand so each one is checked;
+- every hop's host is resolved and *every* address checked with the shared policy of
+  apps/core/netpolicy.py: no private, loopback, link-local, multicast or otherwise non-global address
+  unless `WEB_FETCH_ALLOW_PRIVATE` (a model must not be steerable into the server's own network).
+  Redirects are followed by hand so each one is checked;
+- the connection goes to an address that check validated (DNS rebinding: a second lookup by httpx could
+  answer differently). The URL's host is replaced by that IP, the original `Host` header is sent, and for
+  https the `sni_hostname` extension makes TLS send and verify the certificate of the real name. If an
+  address refuses the connection the next validated one is tried; no connection is kept between hops;
 - proxies from the environment are ignored (trust_env=False): a proxy would make the check meaningless;
 - timeouts: connect, first byte (the contract's 1 s) and a total body deadline (30 s); a size cap.
-Known limitation: a hostile DNS server could answer differently between our check and httpx's own
-lookup (DNS rebinding); pinning the address would break TLS SNI, so it is documented, not solved.
 """
 
-import ipaddress
 import re
-import socket
 import time
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 from django.conf import settings
+
+from apps.core.netpolicy import AddressNotAllowed, HostUnresolvable, resolve_checked
 
 from ..base import Capability, Tool, ToolContext, ToolError
 
@@ -35,30 +38,45 @@ def _setting(name: str, default):
     return getattr(settings, name, default)
 
 
-def _blocked(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
-def check_url(url: str) -> None:
-    """Raise ToolError unless `url` is http(s) and (unless allowed) every resolved address is public."""
+def check_url(url: str) -> list[str]:
+    """The addresses to connect to for `url`; ToolError unless it is http(s) and (unless
+    WEB_FETCH_ALLOW_PRIVATE) every address its host resolves to is public."""
     try:
-        parts = urlsplit(url)
+        parts = httpx.URL(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
+    except (httpx.InvalidURL, ValueError):
         raise ToolError("Invalid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.raw_host:
         raise ToolError("Only absolute http:// and https:// URLs can be fetched")
-    if _setting("WEB_FETCH_ALLOW_PRIVATE", False):
-        return
+    host = parts.raw_host.decode("ascii")
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError):
-        raise ToolError(f"Could not resolve host: {parts.hostname}") from None
-    if not infos or any(_blocked(info[4][0]) for info in infos):
-        raise ToolError("Access to private, loopback or link-local network addresses is not allowed")
+        return resolve_checked(host, port, allow_private=bool(_setting("WEB_FETCH_ALLOW_PRIVATE", False)))
+    except HostUnresolvable:
+        raise ToolError(f"Could not resolve host: {host}") from None
+    except AddressNotAllowed:
+        raise ToolError("Access to private, loopback or link-local network addresses is not allowed") from None
+
+
+def _send_pinned(client: httpx.Client, method: str, url: str, addresses: list[str], headers: dict) -> httpx.Response:
+    """Send the request to the first validated address that accepts a connection (a streamed response).
+
+    The host in the URL becomes the IP, so httpx does no lookup of its own; `Host` and, for https, the
+    TLS server name (SNI and certificate check) stay the original host name.
+    """
+    target = httpx.URL(url)
+    headers = {**headers, "Host": target.netloc.decode("ascii")}
+    extensions = {"sni_hostname": target.raw_host.decode("ascii")} if target.scheme == "https" else {}
+
+    def send(address: str) -> httpx.Response:
+        request = client.build_request(method, target.copy_with(host=address), headers=headers, extensions=extensions)
+        return client.send(request, stream=True)
+
+    for address in addresses[:-1]:
+        try:
+            return send(address)
+        except httpx.ConnectError:
+            continue  # e.g. "localhost" gives ::1 first and the server only listens on 127.0.0.1
+    return send(addresses[-1])
 
 
 def _media_type(content_type: str | None) -> str:
@@ -192,15 +210,20 @@ def web_fetch(arguments: dict, context: ToolContext) -> dict:
     current = url.strip()
     headers = {"User-Agent": f"Everruns-WebFetch/{_setting('VERSION', '0')}", "Accept": "*/*"}
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
+        # No keep-alive: a connection opened for one hop's host name must not carry another hop's request.
+        limits = httpx.Limits(max_keepalive_connections=0)
+        with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, limits=limits) as client:
             for _hop in range(MAX_REDIRECTS + 1):
-                check_url(current)
-                with client.stream(method, current, headers=headers) as response:
+                addresses = check_url(current)
+                response = _send_pinned(client, method, current, addresses, headers)
+                try:
                     location = response.headers.get("location")
                     if response.is_redirect and location:
                         current = urljoin(current, location)
                         continue
                     return _result(url, current, method, response, arguments, max_bytes, body_deadline)
+                finally:
+                    response.close()
     except httpx.ConnectTimeout:
         raise ToolError("Connection timed out") from None
     except httpx.ReadTimeout:
