@@ -150,8 +150,9 @@ def turn_claim(*, session_id, worker_id: str) -> Turn | None:
     message = first.data.get("message") or {}
     turn = Turn(session_id=session_id, status=Turn.STATUS_RUNNING, worker_id=worker_id, heartbeat_at=now,
                 started_at=now, input_message_id=parse_id("message", message.get("id")))
-    # The partial unique constraint is the arbiter; validating it up front would only add a query.
-    turn.full_clean(validate_constraints=False)
+    # The partial unique constraint is the arbiter and the session row is locked above: validating
+    # uniqueness or the foreign key up front would only add queries to every turn.
+    turn.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             turn.save(force_insert=True)
@@ -596,12 +597,13 @@ class TurnRunner:
             message = self.agent_message(content, thinking=step.thinking or None, signature=step.signature)
             self.emit_message("output.message.completed", message,
                               {"metadata": self.model_metadata(), "usage": usage}, self.context(reason_span))
+            session_updates = usage_increment_expressions(usage)
             if usage:
-                Session.objects.filter(pk=self.session_id).update(**usage_increment_expressions(usage))
                 type(self.agent).objects.filter(pk=self.agent.pk).update(**usage_increment_expressions(usage))
             if step.text:
-                Session.objects.filter(pk=self.session_id).update(output_preview=_preview(step.text),
-                                                                  updated_at=timezone.now())
+                session_updates.update(output_preview=_preview(step.text), updated_at=timezone.now())
+            if session_updates:
+                Session.objects.filter(pk=self.session_id).update(**session_updates)
             _mark_handled(self.session_id, history.last_sequence)
         self.iterations += 1
 

@@ -122,8 +122,39 @@ def test_second_worker_does_not_start_a_second_turn(make_chat, default_org):
     assert Turn.objects.filter(session_id=chat.pk, status__in=Turn.OPEN_STATUSES).count() == 1
 
 
+def test_cancel_is_noticed_while_the_model_streams(make_model, make_chat, monkeypatch):
+    """The cancel lands after the first deltas: the turn stops mid-stream, not after the whole answer."""
+    from apps.runtime import services
+    from apps.sessions.services import session_cancel
+
+    slow = make_model("llmsim", api_key=None, model_id="llmsim-default?chunk_delay_ms=50")
+    chat = make_chat(model=slow)
+    original = services.TurnRunner.checkpoint
+
+    def user_cancels_after_first_delta(self, force=False):
+        if not Turn.objects.filter(cancel_requested=True).exists() and "output.message.delta" in chat.types():
+            session_cancel(session=Session.objects.get(pk=self.session_id))
+        return original(self, force)
+
+    monkeypatch.setattr(services.TurnRunner, "checkpoint", user_cancels_after_first_delta)
+    started = time.monotonic()
+    chat.say(" ".join(f"word{i}" for i in range(60)))  # ~3 s if streamed to the end
+    assert time.monotonic() - started < 1.5
+    deltas = chat.events(types="output.message.delta")
+    assert deltas and "word59" not in deltas[-1]["data"]["accumulated"]
+    assert chat.last_agent_text() == "Work was cancelled by user."
+    assert chat.types()[-2:] == ["output.message.completed", "session.idled"]
+    assert chat.refresh()["status"] == "idle"
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_cancel_while_streaming_from_another_thread(make_model, make_chat, api_client):
+    """The same with a real second thread (API client) - PostgreSQL only: in-memory SQLite's shared
+    cache raises 'table is locked' instead of waiting when two threads write."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (concurrent writers)")
     slow = make_model("llmsim", api_key=None, model_id="llmsim-default?chunk_delay_ms=100")
     chat = make_chat(model=slow)
     chat.post(" ".join(f"word{i}" for i in range(60)))  # ~6 s of streaming
