@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -75,6 +76,10 @@ class Stack:
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> "Stack":
+        # gunicorn runs in its own session (so stopping it never signals us): make SIGTERM (e.g. from
+        # `timeout`) unwind through __exit__ too, or the server would outlive us.
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         try:
             self._create_database()
             subprocess.run(
