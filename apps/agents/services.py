@@ -4,6 +4,7 @@ Validation order for every write: size limits (400 "Input exceeds allowed limits
 (400 "Invalid request"), then capability references (422), then the default model (404).
 """
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,11 @@ MAX_DESCRIPTION_BYTES = 10_240
 MAX_SYSTEM_PROMPT_BYTES = 1_048_576
 MAX_CAPABILITIES = 250
 MAX_IMPORT_BYTES = 3_145_728
+# Not in the contract (docs/agents.md): without them tags and capability configs were the only unbounded fields
+# (a create/PUT/PATCH body or an import could store megabytes of config that every turn then loads).
+MAX_CAPABILITY_CONFIG_BYTES = 65_536  # JSON-serialised (UTF-8) size of one capability's config
+MAX_TAGS = 100
+MAX_TAG_BYTES = 256
 
 FIELDS = ("name", "description", "system_prompt", "default_model_id", "tags", "capabilities")
 COPY_SUFFIX = " (copy)"
@@ -43,8 +49,26 @@ def agent_check_limits(data: dict[str, Any]) -> None:
         if isinstance(value, str) and _byte_len(value) > limit:
             raise InputTooLarge(log_detail=f"agent {field} is {_byte_len(value)} bytes (limit {limit})")
     capabilities = data.get("capabilities")
-    if isinstance(capabilities, list | tuple) and len(capabilities) > MAX_CAPABILITIES:
-        raise InputTooLarge(log_detail=f"{len(capabilities)} capabilities (limit {MAX_CAPABILITIES})")
+    if isinstance(capabilities, list | tuple):
+        if len(capabilities) > MAX_CAPABILITIES:
+            raise InputTooLarge(log_detail=f"{len(capabilities)} capabilities (limit {MAX_CAPABILITIES})")
+        for item in capabilities:
+            size = _json_size(item.get("config")) if isinstance(item, dict) else 0
+            if size > MAX_CAPABILITY_CONFIG_BYTES:
+                raise InputTooLarge(log_detail=f"a capability config of {size} bytes")
+    tags = data.get("tags")
+    if isinstance(tags, list | tuple):
+        if len(tags) > MAX_TAGS:
+            raise InputTooLarge(log_detail=f"{len(tags)} tags (limit {MAX_TAGS})")
+        longest = max((_byte_len(tag) for tag in tags if isinstance(tag, str)), default=0)
+        if longest > MAX_TAG_BYTES:
+            raise InputTooLarge(log_detail=f"a tag of {longest} bytes (limit {MAX_TAG_BYTES})")
+
+
+def _json_size(value: Any) -> int:
+    """UTF-8 size of `value` as stored (JSON); values JSON cannot hold are sized by their text (the shape check
+    rejects them afterwards)."""
+    return len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", errors="surrogatepass"))
 
 
 def _resolve_model(organization: Organization, model_id: uuid.UUID | str | None) -> LlmModel | None:

@@ -2,6 +2,8 @@
 
 Export: YAML front matter (keys in a fixed order, only when non-empty) + the system prompt as the
 Markdown body. Import: front-matter Markdown, JSON, YAML or plain text, tried in that order.
+
+Import documents are untrusted, so YAML is read with `ImportLoader` (see there), never `yaml.safe_load`.
 """
 
 import json
@@ -9,6 +11,60 @@ import re
 from typing import Any
 
 import yaml
+
+# Deepest nesting an import document may use (YAML and JSON): real agent documents need 4-5 levels; without a
+# cap a 3 MB "[[[[..." ends in a RecursionError (a 500) inside the parsers.
+MAX_IMPORT_DEPTH = 64
+
+
+class ImportLoader(yaml.SafeLoader):
+    """SafeLoader for untrusted import documents.
+
+    - Aliases (`*name`, also `<<: *name` merges) are refused: a few hundred bytes of nested aliases expand to
+      gigabytes once the document is turned into Python objects or JSON ("billion laughs"). Anchors alone are
+      harmless and accepted.
+    - Nesting deeper than MAX_IMPORT_DEPTH is refused (the composer is recursive).
+    - Timestamps stay text and `!!binary` is refused: every value must be storable as JSON.
+    A refusal is a yaml.YAMLError, i.e. "this is not YAML" for the import's fall-through rules (contract 7.2).
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise self._refuse("YAML aliases are not accepted")
+        self._depth += 1
+        try:
+            if self._depth > MAX_IMPORT_DEPTH:
+                raise self._refuse("document nested too deeply")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _refuse(self, problem: str) -> yaml.YAMLError:
+        return yaml.composer.ComposerError(None, None, problem, self.peek_event().start_mark)
+
+    def construct_binary(self, node):
+        raise yaml.constructor.ConstructorError(None, None, "binary values are not accepted", node.start_mark)
+
+
+ImportLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+ImportLoader.add_constructor("tag:yaml.org,2002:binary", ImportLoader.construct_binary)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=ImportLoader)  # noqa: S506 - ImportLoader is a hardened SafeLoader
+
+
+def _depth(value: Any, limit: int) -> int:
+    """Nesting depth of a JSON value, counting no further than limit + 1."""
+    if limit < 0 or not isinstance(value, dict | list):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
+
 
 # Characters PyYAML refuses or folds inside a double-quoted scalar; json.dumps(ensure_ascii=False)
 # leaves them literal, so they are escaped by hand. Everything else stays readable (UTF-8).
@@ -64,7 +120,7 @@ def _front_matter(text: str) -> dict | None:
     for index in range(1, len(lines)):
         if lines[index].rstrip("\r") == "---":
             try:
-                data = yaml.safe_load("\n".join(lines[1:index])) or {}
+                data = _load_yaml("\n".join(lines[1:index])) or {}
             except yaml.YAMLError:
                 return None
             if not isinstance(data, dict):
@@ -79,14 +135,16 @@ def _front_matter(text: str) -> dict | None:
 def _json_object(text: str) -> dict | None:
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or _depth(data, MAX_IMPORT_DEPTH) > MAX_IMPORT_DEPTH:
+        return None
+    return data
 
 
 def _yaml_mapping(text: str) -> dict | None:
     try:
-        data = yaml.safe_load(text)
+        data = _load_yaml(text)
     except yaml.YAMLError:
         return None
     if isinstance(data, dict) and ("name" in data or "system_prompt" in data):

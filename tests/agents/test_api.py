@@ -369,3 +369,33 @@ def test_other_org_sees_404_everywhere(create_agent, other_org_client, api_clien
         assert response.status_code == 404, (method, path)
         assert response.json() == AGENT_NOT_FOUND
     assert api_client.get(url).json() == agent  # untouched
+
+
+def _config_of(size: int) -> dict:
+    """A capability config whose JSON form (`{"x": "..."}`) is exactly `size` UTF-8 bytes."""
+    return {"x": "é" * ((size - 9) // 2) + "a" * ((size - 9) % 2)}
+
+
+def test_capability_config_is_limited_to_64_kib_of_json(api_client, create_agent):
+    fits = {"name": "A", "system_prompt": "p", "capabilities": [{"ref": "noop", "config": _config_of(65_536)}]}
+    created = api_client.post("/v1/agents", fits, format="json")
+    assert created.status_code == 201
+    over = [{"ref": "noop", "config": {}}, {"ref": "noop", "config": _config_of(65_537)}]
+    response = api_client.post("/v1/agents", {"name": "A", "system_prompt": "p", "capabilities": over}, format="json")
+    assert response.status_code == 400 and response.json() == TOO_LARGE
+    agent_url = f"/v1/agents/{created.json()['id']}"
+    assert api_client.patch(agent_url, {"capabilities": over}, format="json").json() == TOO_LARGE
+    assert api_client.put(agent_url, {"name": "A", "system_prompt": "p", "capabilities": over},
+                          format="json").json() == TOO_LARGE
+    assert api_client.get(agent_url).json()["capabilities"] == fits["capabilities"]  # unchanged
+
+
+def test_tags_are_limited_to_100_of_256_bytes(api_client, create_agent):
+    agent = create_agent(tags=["ü" * 128] * 100)
+    assert len(agent["tags"]) == 100
+    agent_url = f"/v1/agents/{agent['id']}"
+    assert api_client.patch(agent_url, {"tags": ["t"] * 101}, format="json").json() == TOO_LARGE
+    assert api_client.patch(agent_url, {"tags": ["ok", "ü" * 128 + "x"]}, format="json").json() == TOO_LARGE
+    response = api_client.post("/v1/agents", {"name": "A", "system_prompt": "p", "tags": ["t"] * 101}, format="json")
+    assert response.status_code == 400 and response.json() == TOO_LARGE
+    assert api_client.get(agent_url).json()["tags"] == agent["tags"]

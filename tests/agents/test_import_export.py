@@ -234,3 +234,55 @@ def test_preview_errors(api_client):
     assert response.json() == {"error": "Invalid request", "status": 400}
     response = api_client.post("/v1/agents/preview", {"system_prompt": "x" * 1_048_577}, format="json")
     assert response.json() == TOO_LARGE
+
+
+# ---------------------------------------------------------------- hostile import documents
+def _laughs(levels: int) -> str:
+    """The "billion laughs" YAML: each level lists the previous one 9 times through aliases (9**levels strings)."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, levels + 1)]
+    return "\n".join(lines)
+
+
+def test_yaml_aliases_are_not_read_as_yaml(api_client):
+    # Chosen behaviour: a document with aliases is "not YAML" (contract 7.2 fall-through), so it becomes the prompt.
+    text = "name: &n Echo\nsystem_prompt: *n"
+    body = import_text(api_client, text).json()
+    assert body["system_prompt"] == text and body["name"] != "Echo"
+    text = "---\nname: N\ncapabilities:\n  - ref: noop\n    config: {x: &x [1, 2], y: *x}\n---\nprompt"
+    body = import_text(api_client, text).json()
+    assert body["system_prompt"] == text and body["capabilities"] == []
+
+
+@pytest.mark.parametrize("front_matter", [False, True])
+def test_billion_laughs_is_stored_as_plain_text_without_expanding(api_client, front_matter):
+    text = _laughs(9) + "\nname: Bomb\nsystem_prompt: *a9\n"
+    if front_matter:
+        text = "---\n" + text + "---\nbody"
+    assert len(text) < 1000
+    response = import_text(api_client, text)
+    assert response.status_code == 201
+    assert response.json()["system_prompt"] == text.strip()
+
+
+@pytest.mark.parametrize("opening", ["[", "{", "- ", '{"a":'])
+def test_deeply_nested_documents_are_plain_text_not_500(api_client, opening):
+    text = opening * 50_000
+    response = import_text(api_client, text)
+    assert response.status_code == 201
+    assert response.json()["system_prompt"] == text.strip()
+
+
+def test_yaml_dates_in_a_config_stay_text(api_client):
+    text = "---\nname: N\ncapabilities:\n  - {ref: noop, config: {since: 2024-01-01, at: 2024-01-01 10:00:00}}\n---\np"
+    response = import_text(api_client, text)
+    assert response.status_code == 201
+    assert response.json()["capabilities"] == [{"ref": "noop", "config": {"since": "2024-01-01",
+                                                                          "at": "2024-01-01 10:00:00"}}]
+
+
+def test_import_applies_config_and_tag_limits(api_client):
+    big = "x" * 70_000
+    assert import_text(api_client, f"---\nname: N\ncapabilities: [{{ref: noop, config: {{a: {big}}}}}]\n---\np"
+                       ).json() == TOO_LARGE
+    assert import_text(api_client, "---\nname: N\ntags: [" + ", ".join(["t"] * 101) + "]\n---\np").json() == TOO_LARGE
