@@ -2,8 +2,8 @@
 
 These tests run writers in threads, each with its own database connection and its own committed
 transactions, so they need PostgreSQL (SQLite's in-memory test database serialises everything
-behind the test's own transaction). They create and delete their own rows in the default
-organization instead of relying on a flush.
+behind the test's own transaction). They create their own organization (committed) and
+delete it afterwards instead of relying on a flush.
 """
 
 import threading
@@ -42,21 +42,22 @@ def in_thread(fn, *args):
 
 
 def _create_committed_session() -> uuid.UUID:
-    from apps.accounts.models import DEFAULT_ORG_ID
+    from apps.accounts.models import Organization
     from apps.agents.models import Agent
     from apps.sessions.services import session_create
 
-    agent = Agent.objects.create(organization_id=DEFAULT_ORG_ID, name="concurrency", system_prompt="x")
-    return session_create(organization=agent.organization, agent=agent).pk
+    # Its own organization: independent of data other tests may have flushed.
+    organization = Organization.objects.create(name="concurrency test")
+    agent = Agent.objects.create(organization=organization, name="concurrency", system_prompt="x")
+    return session_create(organization=organization, agent=agent).pk
 
 
 def _delete_session(session_id: uuid.UUID) -> None:
-    from apps.agents.models import Agent
+    from apps.accounts.models import Organization
     from apps.sessions.models import Session
 
-    agent_id = Session.objects.filter(pk=session_id).values_list("agent_id", flat=True).first()
-    Session.objects.filter(pk=session_id).delete()
-    Agent.objects.filter(pk=agent_id).delete()
+    organization_id = Session.objects.filter(pk=session_id).values_list("organization_id", flat=True).first()
+    Organization.objects.filter(pk=organization_id).delete()  # cascades to the agent, session, events
 
 
 @pytest.fixture
