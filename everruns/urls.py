@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from apps.core.views import health, not_found
 
@@ -19,7 +19,7 @@ v1 = [
 api = [
     path("health", health, name="health"),
     path("v1/", include(v1)),
-    path("api-doc/openapi.json", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api-doc/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("swagger-ui/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
 ]
 

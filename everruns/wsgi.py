@@ -3,4 +3,7 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "everruns.settings")
-application = get_wsgi_application()
+
+from apps.core.wsgi import ChunkedBodyMiddleware  # noqa: E402  (needs the settings module set)
+
+application = ChunkedBodyMiddleware(get_wsgi_application())

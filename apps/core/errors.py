@@ -34,4 +34,5 @@ def error_response(status: int, message: str | None = None) -> JsonResponse:
     if status == 413:
         status = 400
         message = message or STATUS_MESSAGES[413]
-    return JsonResponse(error_body(status, message), status=status)
+    # Compact separators: byte-identical to the bodies DRF's JSONRenderer produces.
+    return JsonResponse(error_body(status, message), status=status, json_dumps_params={"separators": (",", ":")})

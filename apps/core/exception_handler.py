@@ -26,6 +26,10 @@ def _classify(exc: Exception) -> tuple[int, str | None, dict]:
         return exc.status_code, exc.message, {}
     if isinstance(exc, RequestDataTooBig):
         return 400, "Input exceeds allowed limits", {}
+    if isinstance(exc, RecursionError):
+        # Pathologically nested JSON/YAML bodies exhaust the parser's recursion, not the server.
+        logger.info("input nested too deeply")
+        return 400, "Invalid request", {}
     if isinstance(exc, drf.ValidationError | DjangoValidationError):
         detail = getattr(exc, "detail", None) or getattr(exc, "messages", None)
         logger.info("validation failed: %s", detail)

@@ -8,19 +8,26 @@
 - `ItemsEnvelope`: capabilities, `{items, data, total}` (docs' `items` plus `data` for the SDKs).
 """
 
+import re
+
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.response import Response
 
 from .exceptions import InvalidRequest
 
+# Plain ASCII digits only: int() would also take "+5", " 5", "1_0" and non-ASCII digits.
+_DIGITS = re.compile(r"^[0-9]{1,18}$")
+MAX_OFFSET = 2**31 - 1  # far past any real page; keeps OFFSET inside every database's integer range
+
 
 def _non_negative_int(raw: str, name: str) -> int:
-    try:
-        value = int(raw, 10)
-    except (TypeError, ValueError):
-        raise InvalidRequest(log_detail=f"{name} must be an integer, got {raw!r}"[:120]) from None
-    if value < 0:
+    if raw.startswith("-") and _DIGITS.match(raw[1:]):
         raise InvalidRequest(log_detail=f"{name} must not be negative")
+    if not _DIGITS.match(raw):
+        raise InvalidRequest(log_detail=f"{name} must be a non-negative integer, got {raw!r}"[:120])
+    value = int(raw)
+    if value > MAX_OFFSET:
+        raise InvalidRequest(log_detail=f"{name} is out of range")
     return value
 
 

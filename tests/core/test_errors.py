@@ -110,3 +110,21 @@ def test_request_id_is_echoed_or_generated(api_client):
     # A hostile value (newline injection, oversize) is replaced, not echoed.
     hostile = api_client.get("/health", HTTP_X_REQUEST_ID="x" * 500)
     assert hostile["X-Request-Id"] != "x" * 500
+
+
+def test_deeply_nested_json_is_400_not_500(api_client):
+    body = "[" * 5000 + "]" * 5000
+    response = api_client.post("/v1/_test/echo", data=body, content_type="application/json")
+    assert_envelope(response, 400, "Invalid request")
+
+
+def test_unsatisfiable_accept_header_still_gets_json(api_client):
+    response = api_client.get("/health", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_error_bodies_are_compact_json_everywhere(api_client):
+    # The catch-all 404 (plain Django) and a DRF error serialise identically.
+    assert api_client.get("/nowhere").content == b'{"error":"Not found","status":404}'
+    assert api_client.post("/health").content == b'{"error":"Method not allowed","status":405}'
