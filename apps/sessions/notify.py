@@ -179,8 +179,8 @@ class Listener:
             raw = None
             try:
                 raw = self._connect()
-                self.ready.set()
                 self.hub.wake_all()
+                self.ready.set()
                 backoff = 0.2
                 while not self._stop.is_set():
                     for notification in raw.notifies(timeout=self.idle_check_secs):

@@ -146,6 +146,8 @@ def test_a_committed_append_wakes_streams_through_postgres_and_a_rolled_back_one
     assert listener.ready.wait(10)
     waiter = hub.subscribe(committed_session)
     try:
+        # The fixture's own commit (session.started) notifies too: let that one arrive first.
+        waiter.wait(0.5)
         waiter.clear()
 
         def rolled_back():
