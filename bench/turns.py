@@ -123,6 +123,7 @@ def throughput(stack: Stack, agent_id: str, sessions: int) -> float:
         ids = list(pool.map(lambda _: new_session(stack, agent_id), range(sessions)))
         started = time.perf_counter()
         list(pool.map(lambda s: api(stack, "POST", f"/v1/sessions/{s}/messages", message("go")), ids))
+        posted = time.perf_counter() - started
     deadline = time.perf_counter() + 300
     for session_id in ids:  # all were posted; wait for each in turn (order does not matter for the total)
         while True:
@@ -132,7 +133,9 @@ def throughput(stack: Stack, agent_id: str, sessions: int) -> float:
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"session {session_id} not answered in 300 s (see {stack.tmp}/workers.log)")
             time.sleep(0.01)
-    return sessions / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    print(f"  ({sessions} messages posted in {posted:.2f} s, all answered after {elapsed:.2f} s)")
+    return sessions / elapsed
 
 
 def polled_sample(stack: Stack, agent_id: str) -> float:

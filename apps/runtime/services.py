@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -274,7 +274,14 @@ class TurnRunner:
         return message
 
     def own(self, **updates) -> None:
-        """Check we still own the turn (inside the caller's transaction) and apply updates to it."""
+        """Check we still own the turn (inside the caller's transaction) and apply updates to it.
+
+        Inside a transaction the session row is locked first: every writer (event_append, the cancel
+        endpoint, turn_claim) takes the session before the turn, and the same order here rules out
+        deadlocks between a step being stored and a concurrent cancel.
+        """
+        if connection.in_atomic_block:
+            Session.objects.select_for_update().filter(pk=self.session_id).values_list("pk", flat=True).first()
         updates.setdefault("heartbeat_at", timezone.now())
         if not Turn.objects.filter(pk=self.turn.pk, worker_id=self.worker_id,
                                    status=Turn.STATUS_RUNNING).update(**updates):
