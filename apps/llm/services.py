@@ -3,6 +3,7 @@
 Public helpers for other apps:
 - `provider_api_key(provider)`: the key to call a provider with (decrypted, else the env fallback).
 - `llm_default_model(organization=...)`: the last step of model resolution for a turn.
+- `provider_base_url_check(provider)`: call before any network call to a provider (address policy, SSRF).
 """
 
 import itertools
@@ -20,6 +21,7 @@ from django.utils import timezone
 from apps.accounts.models import Organization
 from apps.core.exceptions import ApplicationError, Conflict, InvalidRequest, Unprocessable
 from apps.core.ids import format_id
+from apps.core.netpolicy import AddressNotAllowed, HostUnresolvable, resolve_checked
 from apps.core.services import model_update
 
 from . import crypto
@@ -55,6 +57,12 @@ class ProviderRequestFailed(ApplicationError):
     default_message = "Provider request failed"
 
 
+class ProviderAddressNotAllowed(Unprocessable):
+    """The base_url resolves to a private, loopback or link-local address (LLM_ALLOW_PRIVATE_BASE_URLS is off)."""
+
+    default_message = "Provider base_url points to a private or local network address"
+
+
 class NoModelAvailable(Unprocessable):
     """The organization has no usable model (every simulated provider disabled and no other default)."""
 
@@ -87,8 +95,14 @@ def _env_api_key(provider: LlmProvider) -> str | None:
     setting = ENV_FALLBACK_KEYS.get(provider.provider_type)
     if setting is None:
         return None
-    if provider.base_url and urlsplit(provider.base_url).hostname not in OFFICIAL_HOSTS[provider.provider_type]:
-        return None
+    if provider.base_url:
+        try:
+            parts = urlsplit(provider.base_url)
+        except ValueError:
+            return None
+        # https only: over plain http the key would cross the network readable by anyone on the path.
+        if parts.scheme != "https" or parts.hostname not in OFFICIAL_HOSTS[provider.provider_type]:
+            return None
     return getattr(settings, setting, "") or None
 
 
@@ -162,6 +176,40 @@ def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
     return result
 
 
+# --------------------------------------------------------------------------- address policy
+def provider_base_url_check(provider: LlmProvider) -> None:
+    """Refuse to call a provider whose base_url resolves to a non-public address (SSRF).
+
+    Organization admins choose base_url (in `full` auth mode every self-registered user owns an organization),
+    so without this check anyone could make the server call 169.254.169.254, localhost or the private network.
+    Same policy as the web_fetch tool (apps/core/netpolicy.py); checked at call time because DNS answers change
+    and single-label hosts such as `ollama` only resolve in the deployment. Skipped for the official endpoint
+    (no base_url), for `llmsim` (no network) and when LLM_ALLOW_PRIVATE_BASE_URLS is on (self-hosted models).
+
+    Raises ProviderAddressNotAllowed (422) or, when the host does not resolve, ProviderRequestFailed (502
+    "Could not reach the provider"). Known limit: the SDK resolves the name again when it connects, so a hostile
+    DNS server could still rebind between the two lookups.
+    """
+    if not provider.base_url or provider.provider_type == "llmsim":
+        return
+    if getattr(settings, "LLM_ALLOW_PRIVATE_BASE_URLS", False):
+        return
+    try:
+        parts = urlsplit(provider.base_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise ProviderRequestFailed("Could not reach the provider") from None
+    where = format_id("provider", provider.pk)
+    try:
+        resolve_checked(parts.hostname or "", port)
+    except HostUnresolvable:
+        logger.warning("%s: base_url host does not resolve", where)
+        raise ProviderRequestFailed("Could not reach the provider") from None
+    except AddressNotAllowed:
+        logger.warning("%s: base_url resolves to a non-public address", where)
+        raise ProviderAddressNotAllowed() from None
+
+
 # --------------------------------------------------------------------------- providers
 @transaction.atomic
 def llm_provider_create(
@@ -220,12 +268,14 @@ def _sync_client_key(provider: LlmProvider) -> str:
 def _fetch_models(provider: LlmProvider) -> list[tuple[str, str | None]] | None:
     """[(model_id, display name or None)] as listed by the provider's official SDK; None = listing not supported.
 
-    Raises Unprocessable (422) when the provider refuses the key, ProviderRequestFailed (502) otherwise.
+    Raises Unprocessable (422) when the provider refuses the key or its base_url is not allowed
+    (`provider_base_url_check`), ProviderRequestFailed (502) otherwise.
     Only the HTTP status and exception type are logged: provider error texts can echo key fragments.
     """
     kind = provider.provider_type
     if kind not in ("openai", "openai_completions", "anthropic"):
         return None
+    provider_base_url_check(provider)
     options = {
         "api_key": _sync_client_key(provider),
         "base_url": provider.base_url or None,

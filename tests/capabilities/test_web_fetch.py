@@ -13,6 +13,7 @@ import pytest
 from apps.capabilities.base import ToolContext, ToolError
 from apps.capabilities.builtin.web_fetch import check_url, html_to_text
 from apps.capabilities.registry import get_capability
+from tests.capabilities.fake_dns import FakeResolver
 
 CONTEXT = ToolContext(organization_id=uuid.uuid4(), session_id=uuid.uuid4())
 PAGE = (
@@ -198,26 +199,6 @@ def test_html_to_text_keeps_pre_blocks():
 
 
 # --------------------------------------------------------------------------- DNS: the validated address is used
-class FakeResolver:
-    """socket.getaddrinfo for made-up host names (the network edge): `answers[host]` is a list of address lists,
-    one per lookup (the last one repeats), so a test can make a name resolve differently the second time."""
-
-    def __init__(self, answers: dict[str, list[list[str]]]) -> None:
-        self.answers = answers
-        self.lookups: list[str] = []
-        self.real = socket.getaddrinfo
-
-    def __call__(self, host, port, *args, **kwargs):
-        if isinstance(host, bytes):
-            host = host.decode()
-        if host not in self.answers:
-            return self.real(host, port, *args, **kwargs)
-        self.lookups.append(host)
-        rounds = self.answers[host]
-        addresses = rounds[min(len(self.lookups) - 1, len(rounds) - 1)]
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port or 0))) for address in addresses]
-
-
 def _port(server: str) -> int:
     return int(server.rsplit(":", 1)[1])
 

@@ -29,3 +29,9 @@ def create_model(admin_client):
         return response.json()
 
     return _create
+
+
+@pytest.fixture
+def allow_private_base_urls(settings):
+    """Let providers call the local fake servers on 127.0.0.1 (refused by default: provider_base_url_check)."""
+    settings.LLM_ALLOW_PRIVATE_BASE_URLS = True

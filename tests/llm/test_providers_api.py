@@ -95,6 +95,14 @@ def test_env_fallback_applies_to_official_endpoints_only(create_provider, settin
     assert provider_api_key(_row(custom["id"])) is None
 
 
+@pytest.mark.parametrize("base_url", ["http://api.openai.com/v1", "http://api.openai.com:443/v1"])
+def test_env_fallback_is_never_sent_over_plain_http(create_provider, settings, base_url):
+    settings.DEFAULT_OPENAI_API_KEY = "sk-env"
+    provider = create_provider(base_url=base_url)
+    assert provider["api_key_set"] is False
+    assert provider_api_key(_row(provider["id"])) is None
+
+
 def test_stored_key_wins_over_env_fallback(create_provider, settings):
     settings.DEFAULT_OPENAI_API_KEY = "sk-env"
     provider = create_provider(api_key=SECRET)
@@ -306,7 +314,7 @@ def test_anonymous_is_401_when_auth_is_required(api_client, settings):
     assert response.json() == {"error": "Unauthorized", "status": 401}
 
 
-def test_key_is_never_logged(admin_client, create_provider, caplog, openai_server):
+def test_key_is_never_logged(admin_client, create_provider, caplog, openai_server, allow_private_base_urls):
     caplog.set_level("DEBUG")
     openai_server.models_error = Error(401, f"Incorrect API key provided: {SECRET}")
     provider = create_provider(api_key=SECRET, base_url=openai_server.base_url)

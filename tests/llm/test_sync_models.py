@@ -7,7 +7,8 @@ import pytest
 from tests.fakes.base import Error
 from tests.llm.helpers import MODELS, PROVIDERS, SECRET
 
-pytestmark = pytest.mark.django_db
+# The fake servers listen on 127.0.0.1, which the provider address policy refuses unless allowed.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("allow_private_base_urls")]
 
 
 def _sync(client, provider_id: str):
