@@ -336,3 +336,9 @@ LLMSIM_CHUNK_DELAY_MS = env_int("LLMSIM_CHUNK_DELAY_MS", 0)
 # Streams of one web process that may read the database at the same time (each holds a connection
 # only while it reads): a wake-up of many streams must not exceed PostgreSQL's max_connections.
 SSE_DB_CONCURRENCY = env_int("SSE_DB_CONCURRENCY", 8)
+
+# --------------------------------------------------------------------------- LLM provider address policy (apps/llm, docs/llm.md)
+# Off: a provider base_url that resolves to a private, loopback or link-local address (localhost, RFC 1918,
+# 169.254.169.254, ...) is refused at call time (model sync and turns). Turn on for self-hosted models
+# (Ollama/vLLM on the private network) when every organization admin is trusted.
+LLM_ALLOW_PRIVATE_BASE_URLS = env_bool("LLM_ALLOW_PRIVATE_BASE_URLS", False)
