@@ -6,7 +6,15 @@ key is bound to the organization it was created in: it acts there only (a header
 organization is 403, even one the key's user belongs to).
 The result is stored on the request as `request.organization` and `request.membership`,
 which `apps.core.permissions.OrgScopedMixin` and `IsAdmin` read.
+
+Authentication resolves the caller and the acting membership together (`acting_membership`: one
+query for user + membership + organization); `attach_organization` is the fallback for requests
+authenticated some other way (tests' force_authenticate, Django admin sessions).
 """
+
+import uuid
+
+from django.db.models import QuerySet
 
 from apps.core import ids
 from apps.core.exceptions import Forbidden
@@ -14,20 +22,46 @@ from apps.core.exceptions import Forbidden
 from .models import Membership, Organization
 
 
-def resolve_membership(user, org_header: str | None, organization: Organization | None = None) -> Membership:
-    memberships = Membership.objects.select_related("organization").filter(user=user)
-    if organization is not None:
-        memberships = memberships.filter(organization=organization)
+def _memberships(org_header: str | None) -> QuerySet[Membership] | None:
+    """Memberships narrowed to the `X-Org-Id` organization; None when the header is malformed."""
+    memberships = Membership.objects.select_related("organization")
     if org_header:
         org_id = ids.parse_id("org", org_header.strip())
-        membership = memberships.filter(organization_id=org_id).first() if org_id else None
-        if membership is None:
-            raise Forbidden(log_detail=f"user {user.pk} may not act in {org_header[:80]!r}")
-        return membership
-    membership = memberships.order_by("created_at", "id").first()
+        if org_id is None:
+            return None
+        memberships = memberships.filter(organization_id=org_id)
+    # Oldest first: with no header the caller acts in the organization they joined first.
+    return memberships.order_by("created_at", "id")
+
+
+def acting_membership(user_id: uuid.UUID | None, org_header: str | None) -> Membership | None:
+    """The acting membership of an *active* user, with `.user` and `.organization` loaded: one query.
+
+    None when the user is unknown or inactive, is not a member of the named organization, has no
+    membership at all, or the header is malformed. The caller tells those apart (401 vs 403) with
+    `user_is_active`, only on that failure path, so a successful request costs exactly one query.
+    """
+    memberships = _memberships(org_header)
+    if memberships is None or user_id is None:
+        return None
+    return memberships.select_related("user").filter(user_id=user_id, user__is_active=True).first()
+
+
+def resolve_membership(user, org_header: str | None, organization: Organization | None = None) -> Membership:
+    memberships = _memberships(org_header)
+    if memberships is not None and organization is not None:
+        memberships = memberships.filter(organization=organization)
+    membership = memberships.filter(user=user).first() if memberships is not None else None
     if membership is None:
-        raise Forbidden(log_detail=f"user {user.pk} belongs to no (matching) organization")
+        raise Forbidden(log_detail=f"user {user.pk} may not act in {(org_header or '(oldest membership)')[:80]!r}")
     return membership
+
+
+def attach_membership(request, membership: Membership) -> None:
+    """Store an already resolved membership (and its organization) on the (Django) request."""
+    django_request = getattr(request, "_request", request)
+    django_request.membership = membership
+    django_request.organization = membership.organization
 
 
 def attach_organization(request, user, organization: Organization | None = None) -> None:
@@ -35,7 +69,4 @@ def attach_organization(request, user, organization: Organization | None = None)
 
     `organization` pins the choice (API keys); the caller must still be a member there.
     """
-    membership = resolve_membership(user, request.META.get("HTTP_X_ORG_ID"), organization)
-    django_request = getattr(request, "_request", request)
-    django_request.membership = membership
-    django_request.organization = membership.organization
+    attach_membership(request, resolve_membership(user, request.META.get("HTTP_X_ORG_ID"), organization))
