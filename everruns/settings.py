@@ -210,6 +210,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": None,
     "EXCEPTION_HANDLER": "apps.core.exception_handler.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.negotiation.JSONFirstContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {
@@ -314,7 +315,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
     "CapabilityRiskLevelEnum": "apps.capabilities.serializers.RISK_LEVELS",
 })
 
-# --------------------------------------------------------------------------- agent runtime (apps/runtime, docs/runtime.md)
+# ------------------------------------------------------------- agent runtime (apps/runtime, docs/runtime.md)
 # A running turn refreshes Turn.heartbeat_at every RUNTIME_HEARTBEAT_SECS; one whose heartbeat is older than
 # RUNTIME_TURN_LEASE_SECS belongs to a dead worker and is resumed elsewhere (checked every
 # RUNTIME_RECOVERY_INTERVAL_SECS by each worker process).
@@ -337,7 +338,7 @@ LLMSIM_CHUNK_DELAY_MS = env_int("LLMSIM_CHUNK_DELAY_MS", 0)
 # only while it reads): a wake-up of many streams must not exceed PostgreSQL's max_connections.
 SSE_DB_CONCURRENCY = env_int("SSE_DB_CONCURRENCY", 8)
 
-# --------------------------------------------------------------------------- LLM provider address policy (apps/llm, docs/llm.md)
+# ------------------------------------------------ LLM provider address policy (apps/llm, docs/llm.md)
 # Off: a provider base_url that resolves to a private, loopback or link-local address (localhost, RFC 1918,
 # 169.254.169.254, ...) is refused at call time (model sync and turns). Turn on for self-hosted models
 # (Ollama/vLLM on the private network) when every organization admin is trusted.
