@@ -4,6 +4,8 @@ import io
 import json
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from everruns.wsgi import application
 
@@ -28,7 +30,16 @@ def _call(body: bytes, settings_limit=None):
     def start_response(status, headers, exc_info=None):
         captured["status"] = int(status.split()[0])
 
-    content = b"".join(application(environ, start_response))
+    # As Django's test Client does: the handler must not close the test's database connection.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = application(environ, start_response)
+        content = b"".join(response)
+        response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return captured["status"], json.loads(content)
 
 
