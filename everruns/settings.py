@@ -252,7 +252,7 @@ SSE_CYCLE_SECS = env_int("SSE_CYCLE_SECS", 300)
 
 # --------------------------------------------------------------------------- LLM providers / secrets
 # Base64 of 32 random bytes; several keys as "id1:key1,id2:key2" (first is used to encrypt).
-ENCRYPTION_KEYS = env("ENCRYPTION_KEYS") or env("SECRETS_ENCRYPTION_KEY")
+ENCRYPTION_KEYS = env("ENCRYPTION_KEYS")
 DEFAULT_OPENAI_API_KEY = env("DEFAULT_OPENAI_API_KEY")
 DEFAULT_ANTHROPIC_API_KEY = env("DEFAULT_ANTHROPIC_API_KEY")
 WEB_FETCH_ALLOW_PRIVATE = env_bool("WEB_FETCH_ALLOW_PRIVATE", False)
