@@ -74,25 +74,13 @@ DISCONNECTING = frame(event="disconnecting", retry=RETRY_MIN_MS, data={"reason":
 HEARTBEAT = comment("heartbeat")
 
 
-def event_frame(event, retry: int) -> bytes:
+def event_frame(event) -> bytes:
+    """An event's frame. `retry:` is always 100 on events (contract 5.2: 100 while events flow): the
+    back-off of an idle stream is reset by the event being sent, as in the reference's polling loop."""
     body = event_to_dict(event)
-    return frame(event=body["type"], id=body["id"], retry=retry, data=body)
+    return frame(event=body["type"], id=body["id"], retry=RETRY_MIN_MS, data=body)
 
 
-def retry_hint_ms(idle_secs: float) -> int:
-    """`retry:` value: 100 while events flow, doubling with idleness up to 500 (contract 5.2).
-
-    The steps follow the polling schedule (waits of 0.1, 0.2, 0.4, 0.5 s): a stream idle for
-    0.3 s has polled twice, so it hints 200 ms, and so on.
-    """
-    idle_ms = idle_secs * 1000
-    retry, elapsed_ms = RETRY_MIN_MS, 0
-    while retry < RETRY_MAX_MS:
-        elapsed_ms += retry
-        if idle_ms < elapsed_ms:
-            break
-        retry = min(retry * 2, RETRY_MAX_MS)
-    return retry
 
 
 # --------------------------------------------------------------------------- database access
@@ -184,7 +172,6 @@ class EventStream:
         start = self.clock()
         deadline = start + self.cycle_secs
         next_heartbeat = start + self.heartbeat_secs
-        last_delivery = start
         poll = self.poll_min_secs
         woken, read = False, True
         while True:
@@ -195,11 +182,9 @@ class EventStream:
                 if not session_exists:
                     return
                 if rows:
-                    retry = retry_hint_ms(self.clock() - last_delivery)
                     for event in rows:
-                        yield event_frame(event, retry)
+                        yield event_frame(event)
                     self.after_sequence = rows[-1].sequence
-                    last_delivery = self.clock()
                     poll = self.poll_min_secs
                     if len(rows) == self.batch_size:
                         continue  # more stored events to replay

@@ -29,7 +29,10 @@ def test_tool_round_trip(provider_type, openai_server, anthropic_server, make_mo
     assert session["status"] == "idle"
 
     first, second = server.generation_requests()
-    assert second.headers.get("authorization") == "Bearer sk-secret" or second.headers.get("x-api-key") == "sk-secret"
+    if provider_type == "anthropic":
+        assert second.headers.get("x-api-key") == "sk-secret" and "authorization" not in second.headers
+    else:
+        assert second.headers.get("authorization") == "Bearer sk-secret" and "x-api-key" not in second.headers
     assert first.body["model"] == "real-model"
     tools = json.dumps(first.body["tools"])
     assert '"add"' in tools and '"divide"' in tools

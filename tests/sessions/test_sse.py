@@ -138,6 +138,19 @@ def test_live_events_follow_the_replay_exactly_once_and_in_order(open_stream, ap
     assert [f for f in stream.rest() if "id" in f] == []
 
 
+def test_an_event_after_an_idle_period_hints_retry_100(settings, open_stream, append, session_url, logged):
+    # Contract 5.2: 100 while events flow. An event ends the idle back-off, so its frame says 100 even
+    # when the stream had been idle long enough to poll at 500 ms.
+    settings.SSE_CYCLE_SECS = 5
+    stream = open_stream(session_url + "/sse")
+    stream.events(5)
+    time.sleep(1.0)
+    append("output.message.delta", data={"late": True})
+    (frame,) = stream.events(1)
+    assert frame["data"]["data"] == {"late": True}
+    assert frame["retry"] == 100
+
+
 def test_resume_by_since_id(open_stream, session_url, logged):
     stream = open_stream(session_url + f"/sse?since_id={eid(logged[1])}")
     assert [f["id"] for f in stream.events(3)] == [eid(e) for e in logged[2:]]

@@ -4,8 +4,6 @@ import json
 import socket
 import threading
 
-import pytest
-
 from apps.sessions import streaming
 from apps.sessions.notify import Hub
 from bench.sseclient import FrameReader, parse_frame
@@ -30,13 +28,6 @@ def test_fixed_frames():
     )
     assert streaming.HEARTBEAT == b": heartbeat\n\n"
     assert streaming.comment("a\nb") == b": a b\n\n"
-
-
-@pytest.mark.parametrize(
-    ("idle", "retry"), [(0, 100), (0.05, 100), (0.1, 200), (0.29, 200), (0.3, 400), (0.69, 400), (0.7, 500), (60, 500)]
-)
-def test_retry_hint_backs_off_from_100_to_500(idle, retry):
-    assert streaming.retry_hint_ms(idle) == retry
 
 
 def test_frame_reader_handles_any_chunking():
