@@ -660,13 +660,25 @@ class TurnRunner:
         try:
             run_tool_calls(plans, on_result=on_result, checkpoint=self.checkpoint,
                            max_parallel=int(_setting("RUNTIME_TOOL_MAX_PARALLEL", 8)))
-        finally:
-            if len(outcomes) == len(plans):
-                successes = sum(1 for o in outcomes if o.success)
-                self.emit("act.completed", {"completed": len(outcomes), "success_count": successes,
-                                            "error_count": len(outcomes) - successes,
-                                            "duration_ms": int((time.monotonic() - started) * 1000)},
-                          self.context(act_span))
+        except TurnLost:
+            raise  # another worker owns the turn now: write nothing more
+        except TurnCancelled:
+            # Every call has its tool.completed (cancelled ones included): close the batch, then stop.
+            self.act_completed(outcomes, plans, started, act_span)
+            raise
+        self.act_completed(outcomes, plans, started, act_span)
+
+    def act_completed(self, outcomes: list[ToolOutcome], plans: list[ToolCallPlan], started: float,
+                      act_span: str) -> None:
+        if len(outcomes) != len(plans):
+            return
+        successes = sum(1 for o in outcomes if o.success)
+        with transaction.atomic():
+            self.own()
+            self.emit("act.completed", {"completed": len(outcomes), "success_count": successes,
+                                        "error_count": len(outcomes) - successes,
+                                        "duration_ms": int((time.monotonic() - started) * 1000)},
+                      self.context(act_span))
 
     def persist_tool_result(self, outcome: ToolOutcome, act_span: str) -> None:
         call = outcome.call

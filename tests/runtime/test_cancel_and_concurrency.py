@@ -29,6 +29,14 @@ def _post(arguments, context):
     return {"posted": arguments["text"]}
 
 
+def _taken_over(arguments, context):
+    # Another worker takes the turn over (as turn_claim does after our lease expired).
+    from apps.core.ids import parse_id
+
+    Turn.objects.filter(pk=parse_id("turn", context.turn_id)).update(worker_id="other-worker")
+    return {"ok": True}
+
+
 def _slow(arguments, context):
     time.sleep(float(arguments.get("seconds", 1)))
     return {"slept": True}
@@ -41,6 +49,7 @@ def meanwhile():
         Tool("user_cancels", "cancel", schema, _cancel),
         Tool("user_posts", "post", schema, _post),
         Tool("slow", "sleep", schema, _slow),
+        Tool("taken_over", "lose the turn", schema, _taken_over),
     ))
     registry.register(capability)
     yield "test_meanwhile"
@@ -64,6 +73,15 @@ def test_cancel_between_steps(make_chat, meanwhile):
     assert Turn.objects.count() == 1
     chat.say("hello again")
     assert chat.last_agent_text() == "You said: hello again"
+
+
+def test_a_worker_that_lost_the_turn_during_act_writes_nothing_more(make_chat, meanwhile):
+    chat = make_chat(capabilities=[meanwhile])
+    chat.say("/tool taken_over {}")
+    types = chat.types()
+    assert types[-1] == "tool.started"  # neither the tool result nor act.completed was written
+    assert "act.completed" not in types and "tool.completed" not in types
+    assert Turn.objects.get().worker_id == "other-worker"
 
 
 def test_cancel_not_active_is_422(make_chat):
