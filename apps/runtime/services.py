@@ -530,7 +530,8 @@ class TurnRunner:
                 if isinstance(item, _Raised):
                     if isinstance(item.exc, ProviderError):
                         raise item.exc
-                    raise ProviderError(f"{type(item.exc).__name__}: {item.exc}", permanent=True)
+                    logger.error("%s: the provider client raised", self.turn_key, exc_info=item.exc)
+                    raise ProviderError(f"Provider client error ({type(item.exc).__name__})", permanent=True)
                 if step.ttft_ms is None and isinstance(item, TextDelta | ThinkingDelta | ToolCallChunk):
                     step.ttft_ms = int((time.monotonic() - started) * 1000)
                 if isinstance(item, ThinkingDelta):

@@ -48,6 +48,25 @@ def test_retries_exhausted_give_the_error_message_and_turn_failed(openai_server,
     assert chat.last_agent_text() == "Back again."
 
 
+@pytest.mark.parametrize("provider_type", ["openai", "openai_completions", "anthropic"])
+def test_upstream_error_text_stays_in_the_server_log(provider_type, openai_server, anthropic_server, make_model,
+                                                     make_chat, caplog):
+    server = anthropic_server if provider_type == "anthropic" else openai_server
+    model = make_model(provider_type, base_url=server.base_url, api_key="sk-live-supersecret")
+    server.queue(Error(400, "Your prompt 'my private data' is invalid for key sk-live-supersecret"))
+    chat = make_chat(model=model)
+    with caplog.at_level("WARNING", logger="everruns.llm"):
+        chat.say("hi")
+    events = chat.events()
+    dumped = str(events)
+    assert "private data" not in dumped and "supersecret" not in dumped
+    errors = {e["type"]: e["data"] for e in events if e["type"] in ("reason.completed", "llm.generation")}
+    assert errors["reason.completed"]["error"] == errors["llm.generation"]["metadata"]["error"]
+    assert "HTTP 400 (invalid_request_error)" in errors["reason.completed"]["error"]
+    # Operators still see the upstream text, without the key.
+    assert "my private data" in caplog.text and "supersecret" not in caplog.text
+
+
 @pytest.mark.parametrize("status", [400, 401, 404])
 def test_permanent_errors_are_not_retried(openai_server, make_model, make_chat, status):
     model = make_model("openai_completions", base_url=openai_server.base_url)

@@ -96,7 +96,7 @@ class AnthropicClient(LLMClient):
         except ProviderError:
             raise
         except Exception as exc:
-            raise sdk_error(exc, "Anthropic") from exc
+            raise sdk_error(exc, "Anthropic", api_key=self.settings.api_key) from exc
 
     def _events(self, stream) -> Iterator[Chunk]:
         usage = Usage()

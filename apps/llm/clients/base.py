@@ -14,8 +14,9 @@ free-form `options`) and answers `stream(request)`:
   `Finish` last (stop reason(s), provider response id).
 * Every failure is raised as `ProviderError(message, permanent=...)`: `permanent=False` for what a
   retry may fix (429, 5xx, 529, timeouts, connection errors, a stream cut mid-way), `permanent=True`
-  for what it cannot (400/401/403/404/422, no API key, unsupported provider). The message is for logs
-  and `llm.generation` metadata; the runtime never shows it to the user.
+  for what it cannot (400/401/403/404/422, no API key, unsupported provider). The message is stored in
+  `reason.completed` / `llm.generation` events, so it carries no upstream text: status code and error
+  type only (`sdk_error`); the upstream body goes to the server log, key redacted.
 * Closing the generator early (cancel) must close the HTTP stream; clients use `with`/`finally`.
 * Clients never touch the database: the runtime runs `stream()` in a helper thread.
 
@@ -26,11 +27,15 @@ providers are stored but have no client (a turn with them fails permanently).
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.utils.module_loading import import_string
+
+logger = logging.getLogger("everruns.llm")
 
 
 class ProviderError(Exception):
@@ -209,18 +214,56 @@ def is_transient_status(status: int) -> bool:
     return status in TRANSIENT_STATUSES or status >= 500
 
 
-def sdk_error(exc: Exception, provider: str) -> ProviderError:
-    """Map an exception of the openai/anthropic SDK (or httpx underneath) to a ProviderError."""
+def sdk_error(exc: Exception, provider: str, *, api_key: str | None = None) -> ProviderError:
+    """Map an exception of the openai/anthropic SDK (or httpx underneath) to a ProviderError.
+
+    The message keeps only what is safe to store in events (`reason.completed.data.error`,
+    `llm.generation.metadata.error`, readable by every member through /events and SSE): the HTTP
+    status and the provider's error type, or the exception class. The upstream body / exception
+    text (which can echo prompts, URLs or key fragments) goes to the server log only, with the API
+    key redacted.
+    """
     status = getattr(exc, "status_code", None)
-    if isinstance(status, int):
-        detail = getattr(exc, "message", None) or str(exc)
-        return ProviderError(f"{provider} returned HTTP {status}: {detail}"[:1000],
-                             permanent=not is_transient_status(status), status_code=status)
     name = type(exc).__name__
+    detail = getattr(exc, "message", None) or str(exc)
+    if isinstance(status, int):
+        kind = provider_error_type(getattr(exc, "body", None)) or name
+        logger.warning("%s returned HTTP %s (%s): %s", provider, status, kind, redact(detail, api_key))
+        return ProviderError(f"{provider} returned HTTP {status} ({kind})",
+                             permanent=not is_transient_status(status), status_code=status)
+    logger.warning("%s call failed: %s: %s", provider, name, redact(detail, api_key))
     # By class name: the SDKs ship different HTTP stacks (httpx, httpx2) with the same exception tree.
     bases = {cls.__name__ for cls in type(exc).__mro__}
     if "Timeout" in name or "TimeoutException" in bases:
         return ProviderError(f"{provider} request timed out", permanent=False)
     if "Connection" in name or "TransportError" in bases:
-        return ProviderError(f"{provider} connection failed: {name}: {exc}"[:1000], permanent=False)
-    return ProviderError(f"{provider} request failed: {name}: {exc}"[:1000], permanent=True)
+        return ProviderError(f"{provider} connection failed ({name})", permanent=False)
+    return ProviderError(f"{provider} request failed ({name})", permanent=True)
+
+
+_SAFE_TYPE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_KEY_LIKE = re.compile(r"\b(sk|sk-ant|sk-proj|key|evr)[-_][A-Za-z0-9_\-*]{6,}")
+
+
+def provider_error_type(body) -> str | None:
+    """The provider's machine-readable error type (`invalid_request_error`, `rate_limit_error`…), if any.
+
+    OpenAI bodies are {"error": {"type", "code", "message"}} (the SDK passes the inner object),
+    Anthropic's {"type": "error", "error": {"type", "message"}}. Only identifier-like values are kept.
+    """
+    if not isinstance(body, dict):
+        return None
+    inner = body.get("error") if isinstance(body.get("error"), dict) else body
+    for key in ("type", "code"):
+        value = inner.get(key)
+        if isinstance(value, str) and value != "error" and _SAFE_TYPE.match(value):
+            return value
+    return None
+
+
+def redact(text: str, api_key: str | None = None, limit: int = 2000) -> str:
+    """Text for the server log: the API key (and anything shaped like a key) removed, length bounded."""
+    text = str(text)
+    if api_key and len(api_key) >= 4:
+        text = text.replace(api_key, "[redacted]")
+    return _KEY_LIKE.sub("[redacted]", text)[:limit]

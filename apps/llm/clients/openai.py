@@ -24,7 +24,9 @@ from .base import (
     ThinkingDelta,
     ToolCallChunk,
     Usage,
+    logger,
     parse_arguments,
+    redact,
     sdk_error,
     tool_result_text,
 )
@@ -93,7 +95,7 @@ class OpenAIResponsesClient(LLMClient):
         except ProviderError:
             raise
         except Exception as exc:  # the SDK's and httpx's errors, mapped in one place
-            raise sdk_error(exc, "OpenAI") from exc
+            raise sdk_error(exc, "OpenAI", api_key=self.settings.api_key) from exc
 
     def _events(self, stream) -> Iterator[Chunk]:
         finished = False
@@ -123,8 +125,12 @@ class OpenAIResponsesClient(LLMClient):
                 finished = True
             elif kind == "response.failed":
                 error = getattr(event.response, "error", None)
-                raise ProviderError(f"OpenAI response failed: {getattr(error, 'message', error)}", permanent=False)
+                code = getattr(error, "code", None)
+                logger.warning("OpenAI response failed (%s): %s", code, redact(getattr(error, "message", error)))
+                raise ProviderError(f"OpenAI response failed ({code or 'unknown'})", permanent=False)
             elif kind == "error":
-                raise ProviderError(f"OpenAI stream error: {getattr(event, 'message', '')}", permanent=False)
+                code = getattr(event, "code", None)
+                logger.warning("OpenAI stream error (%s): %s", code, redact(getattr(event, "message", "")))
+                raise ProviderError(f"OpenAI stream error ({code or 'unknown'})", permanent=False)
         if not finished:
             raise ProviderError("OpenAI stream ended before response.completed", permanent=False)

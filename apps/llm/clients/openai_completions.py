@@ -82,7 +82,7 @@ class OpenAIChatCompletionsClient(LLMClient):
         except ProviderError:
             raise
         except Exception as exc:
-            raise sdk_error(exc, "OpenAI-compatible server") from exc
+            raise sdk_error(exc, "OpenAI-compatible server", api_key=self.settings.api_key) from exc
 
     def _chunks(self, stream) -> Iterator[Chunk]:
         calls: dict[int, dict] = {}
