@@ -343,3 +343,9 @@ SSE_DB_CONCURRENCY = env_int("SSE_DB_CONCURRENCY", 8)
 # 169.254.169.254, ...) is refused at call time (model sync and turns). Turn on for self-hosted models
 # (Ollama/vLLM on the private network) when every organization admin is trusted.
 LLM_ALLOW_PRIVATE_BASE_URLS = env_bool("LLM_ALLOW_PRIVATE_BASE_URLS", False)
+
+# ------------------------------------------------ authentication cache (apps/accounts, docs/auth.md)
+# Seconds a worker process reuses a successful API-key / JWT lookup (user, membership, organization)
+# instead of querying again; 0 disables, at most 5. Revocation by API/admin applies at once in the
+# process that handled it and within this many seconds in the other worker processes.
+AUTH_CACHE_SECONDS = float(env("AUTH_CACHE_SECONDS", "2"))

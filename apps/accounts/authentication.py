@@ -17,16 +17,19 @@ so a non-member naming a foreign organization is 403 on every route.
 
 Cost per request (the hot path of every /v1 call, asserted by tests/accounts/test_auth_queries.py):
 one query for a JWT (active user + acting membership + organization, joined) and one for an API
-key (key + user + organization + the user's membership there, joined). `last_used_at` is only
-written when the value already loaded is older than API_KEY_LAST_USED_RESOLUTION. Nothing is
-cached between requests: a revoked key, a deactivated user or a removed membership stops working
-on the very next request. Failure paths may run a second query to choose between 401 and 403.
+key (key + user + organization + the user's membership there, joined); none at all within
+AUTH_CACHE_SECONDS of the same credential's last lookup in this process (see _CredentialCache).
+`last_used_at` is only written when the value already loaded is older than
+API_KEY_LAST_USED_RESOLUTION. Failure paths may run a second query to choose between 401 and 403.
 """
 
+import copy
+import time
 import uuid
 
 from django.conf import settings
 from django.db.models import F, FilteredRelation, Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 
@@ -34,12 +37,94 @@ from apps.core import ids
 from apps.core.exceptions import Forbidden, Unauthorized
 
 from . import tokens
-from .models import ANONYMOUS_USER_ID, ApiKey, Membership, User
+from .models import ANONYMOUS_USER_ID, ApiKey, Membership, Organization, User
 from .services import API_KEY_LAST_USED_RESOLUTION, anonymous_user_ensure, api_key_mark_used
 from .tenancy import acting_membership, attach_membership, attach_organization
 
 # Loaded with the key in the same query: the key's user's membership in the key's organization.
 _MEMBERSHIP_FIELDS = ("id", "role", "created_at")
+
+# Upper bound of AUTH_CACHE_SECONDS: the longest a change that bypasses the invalidation below may take to apply.
+AUTH_CACHE_MAX_SECONDS = 5
+
+
+class _CredentialCache:
+    """Per-process, short-lived memory of successful credential lookups (the rows, not the verdict).
+
+    Keys: ("key", SHA-256 of the API key) and ("jwt", user id, X-Org-Id). A JWT's signature and
+    expiry, an API key's `expires_at`, its organization binding and X-Org-Id are still checked on
+    every request; only the database round trip is saved. Entries live AUTH_CACHE_SECONDS (0 turns
+    the cache off, more than AUTH_CACHE_MAX_SECONDS is capped). Deleting or saving an API key drops
+    its entry and saving/deleting any user, membership or organization empties the cache, in this
+    process at once; other worker processes, and changes made with QuerySet.update(), catch up
+    within the TTL: that is the revocation delay, documented in docs/auth.md.
+    Each request gets copies of the cached model instances, never the shared ones.
+    """
+
+    MAX_ENTRIES = 4096
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple, tuple[float, object]] = {}
+        self.clock = time.monotonic  # replaceable, so tests can step over the TTL without sleeping
+
+    @staticmethod
+    def ttl() -> float:
+        return max(0.0, min(float(getattr(settings, "AUTH_CACHE_SECONDS", 0)), AUTH_CACHE_MAX_SECONDS))
+
+    def get(self, key: tuple):
+        entry = self._entries.get(key)
+        # The TTL is read now, not at insertion, so lowering the setting applies to existing entries.
+        if entry is None or self.clock() - entry[0] >= self.ttl():
+            return None
+        return entry[1]
+
+    def put(self, key: tuple, value: object) -> None:
+        if self.ttl() <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:  # many distinct credentials: start over, never grow
+            self._entries.clear()
+        self._entries[key] = (self.clock(), value)
+
+    def discard(self, key: tuple) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+credential_cache = _CredentialCache()
+
+
+def _forget_api_key(sender, instance: ApiKey, **kwargs) -> None:
+    credential_cache.discard(("key", instance.key_hash))
+
+
+def _forget_everything(sender, **kwargs) -> None:
+    # Users, memberships and organizations change rarely; dropping all entries is simpler than indexing them.
+    credential_cache.clear()
+
+
+for _signal in (post_save, post_delete):
+    _signal.connect(_forget_api_key, sender=ApiKey, dispatch_uid=f"auth-cache-key-{_signal is post_save}")
+    for _model in (User, Membership, Organization):
+        _signal.connect(
+            _forget_everything, sender=_model, dispatch_uid=f"auth-cache-{_model.__name__}-{_signal is post_save}"
+        )
+
+
+def _membership_copy(membership: Membership) -> Membership:
+    fresh = copy.copy(membership)
+    fresh.user = copy.copy(membership.user)
+    fresh.organization = copy.copy(membership.organization)
+    return fresh
+
+
+def _api_key_copy(api_key: ApiKey) -> ApiKey:
+    fresh = copy.copy(api_key)
+    fresh.user = copy.copy(api_key.user)
+    fresh.organization = copy.copy(api_key.organization)
+    return fresh
+
 
 ACCESS_COOKIE = "access_token"
 REFRESH_COOKIE = "refresh_token"
@@ -92,8 +177,13 @@ class EverrunsAuthentication(BaseAuthentication):
         except tokens.TokenInvalid:
             raise Unauthorized(log_detail="access token invalid") from None
         user_id = _uuid_or_none(claims["sub"])
-        membership = acting_membership(user_id, request.META.get("HTTP_X_ORG_ID"))
+        org_header = request.META.get("HTTP_X_ORG_ID")
+        cache_key = ("jwt", user_id, org_header)
+        cached = credential_cache.get(cache_key)
+        membership = _membership_copy(cached) if cached is not None else acting_membership(user_id, org_header)
         if membership is not None:
+            if cached is None:
+                credential_cache.put(cache_key, _membership_copy(membership))
             attach_membership(request, membership)
             return membership.user, claims
         # Failure path only: 401 for an unknown/inactive user, else 403 (not a member there).
@@ -106,9 +196,14 @@ class EverrunsAuthentication(BaseAuthentication):
     def _from_api_key(self, request, raw_key: str):
         if not tokens.API_KEY_RE.match(raw_key):
             raise Unauthorized("Invalid API key format")
-        api_key = _api_key_with_membership(tokens.sha256_hex(raw_key))
+        key_hash = tokens.sha256_hex(raw_key)
+        cached = credential_cache.get(("key", key_hash))
+        api_key = _api_key_copy(cached) if cached is not None else _api_key_with_membership(key_hash)
         if api_key is None or not api_key.user.is_active:
             raise Unauthorized("Invalid API key")
+        if cached is None:
+            cached = _api_key_copy(api_key)
+            credential_cache.put(("key", key_hash), cached)
         if api_key.is_expired:
             raise Unauthorized("API key expired")
         # A key acts only in the organization it was created in, and only while its user is a member there.
@@ -130,6 +225,7 @@ class EverrunsAuthentication(BaseAuthentication):
         last_used = api_key.last_used_at
         if last_used is None or last_used < timezone.now() - API_KEY_LAST_USED_RESOLUTION:
             api_key_mark_used(api_key=api_key)
+            cached.last_used_at = timezone.now()  # the next requests within the TTL need not try again
         return api_key.user, api_key
 
 

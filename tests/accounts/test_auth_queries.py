@@ -1,9 +1,11 @@
-"""The authenticated hot path: queries per request and the `last_used_at` write throttle.
+"""The authenticated hot path: queries per request, the credential cache and the `last_used_at` throttle.
 
 GET /v1/sessions costs the sessions view exactly 2 queries (count + page, asserted in
 tests/sessions/test_sessions_list.py); everything above that is authentication and organization
-resolution, which must stay at one query for a JWT and one for an API key. A regression (a second
-lookup, an UPDATE per request) fails here.
+resolution, which must stay at one query for a JWT and one for an API key, and at none while the
+credential is in the per-process cache. A regression (a second lookup, an UPDATE per request, a
+cache that never hits) fails here. tests/accounts/conftest.py turns the cache off; the `cache`
+fixture turns it on with a clock the test moves.
 """
 
 import datetime as dt
@@ -43,6 +45,23 @@ def sessions(default_org, make_org):
 @pytest.fixture
 def ada_key(full_auth, ada, default_org) -> str:
     return api_key_create(user=ada, organization=default_org, name="ci")[1]
+
+
+@pytest.fixture
+def cache(settings, monkeypatch):
+    """The credential cache on (2 s) with a fake clock: `cache.advance(seconds)`."""
+    from apps.accounts.authentication import credential_cache
+
+    settings.AUTH_CACHE_SECONDS = 2
+    now = [1000.0]
+    monkeypatch.setattr(credential_cache, "clock", lambda: now[0])
+
+    class Clock:
+        @staticmethod
+        def advance(seconds: float) -> None:
+            now[0] += seconds
+
+    return Clock
 
 
 def list_sessions(api_client, **headers):
@@ -141,3 +160,81 @@ def test_jwt_of_a_member_elsewhere_is_403_and_of_an_inactive_user_401(
     ada.is_active = False
     ada.save()
     assert client.get("/v1/sessions").json() == {"error": "Unauthorized", "status": 401}
+
+
+# --------------------------------------------------------------------------- the credential cache
+def test_cached_api_key_costs_no_auth_query(cache, api_client, ada_key, sessions, django_assert_num_queries):
+    list_sessions(api_client, HTTP_AUTHORIZATION=ada_key)  # lookup + first last_used_at write
+    with django_assert_num_queries(SESSIONS_VIEW_QUERIES):
+        assert list_sessions(api_client, HTTP_AUTHORIZATION=ada_key)["total"] == 3
+
+
+def test_cached_jwt_costs_no_auth_query(cache, full_auth, ada, sessions, bearer_client_for, django_assert_num_queries):
+    client = bearer_client_for(ada)
+    list_sessions(client)
+    with django_assert_num_queries(SESSIONS_VIEW_QUERIES):
+        assert list_sessions(client)["total"] == 3
+    cache.advance(2)  # past the TTL: looked up again
+    with django_assert_num_queries(AUTH_QUERIES + SESSIONS_VIEW_QUERIES):
+        list_sessions(client)
+
+
+def test_key_revoked_through_the_api_is_401_at_once(cache, api_client, ada, ada_key, bearer_client_for):
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 200
+    key_id = bearer_client_for(ada).get("/v1/auth/api-keys").json()[0]["id"]
+    assert bearer_client_for(ada).delete(f"/v1/auth/api-keys/{key_id}").status_code == 204
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).json() == {
+        "error": "Invalid API key", "status": 401
+    }
+
+
+def test_cached_key_still_expires_on_time(cache, api_client, ada_key, monkeypatch):
+    ApiKey.objects.update(expires_at=timezone.now() + dt.timedelta(minutes=10))
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 200
+    later = timezone.now() + dt.timedelta(minutes=11)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).json() == {
+        "error": "API key expired", "status": 401
+    }
+
+
+def test_cached_key_still_checks_the_org_header(cache, api_client, ada_key, make_org):
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 200
+    foreign = format_id("org", make_org("Foreign").pk)
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key, HTTP_X_ORG_ID=foreign).status_code == 403
+
+
+def test_deactivating_or_removing_the_user_through_the_orm_applies_at_once(
+    cache, full_auth, api_client, ada, ada_key, default_org, bearer_client_for
+):
+    client = bearer_client_for(ada)
+    assert client.get("/v1/auth/me").status_code == 200
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 200
+    membership = Membership.objects.get(user=ada, organization=default_org)
+    membership.role = "admin"
+    membership.save()
+    assert client.get("/v1/users").status_code == 200  # the new role, not the cached one
+    ada.is_active = False
+    ada.save()
+    assert client.get("/v1/auth/me").status_code == 401
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 401
+
+
+def test_bulk_updates_apply_within_the_ttl(cache, api_client, ada, ada_key):
+    """QuerySet.update() sends no signal, like a revocation in another worker: the documented delay, <= the TTL."""
+    from apps.accounts.models import User
+
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 200
+    User.objects.filter(pk=ada.pk).update(is_active=False)
+    cache.advance(1.9)
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 200  # still cached
+    cache.advance(0.1)
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 401
+
+
+def test_ttl_is_capped_at_five_seconds(cache, settings, api_client, ada, ada_key):
+    settings.AUTH_CACHE_SECONDS = 3600
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 200
+    ApiKey.objects.update(key_hash="0" * 64)  # gone for this key, and no signal says so
+    cache.advance(5)
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 401
