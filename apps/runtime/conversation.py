@@ -16,9 +16,10 @@ import json
 from dataclasses import dataclass, field
 
 from apps.llm.clients.base import ChatMessage, ToolCallRequest
+from apps.sessions.events import MESSAGE_EVENT_TYPES
 from apps.sessions.models import Event
+from apps.sessions.services import message_text
 
-MESSAGE_EVENT_TYPES = ("input.message", "output.message.completed", "tool.completed")
 MISSING_RESULT = "No result: the tool call was interrupted."
 
 
@@ -33,11 +34,6 @@ def user_parts(content: list) -> list[dict]:
         elif part.get("type") in ("text", "image"):
             parts.append(part)
     return parts
-
-
-def message_text(message: dict) -> str:
-    return "\n".join(p.get("text", "") for p in message.get("content") or []
-                     if isinstance(p, dict) and p.get("type") == "text")
 
 
 def tool_result_for_model(data: dict) -> tuple[str, bool]:
@@ -90,7 +86,7 @@ def build_history(session_id) -> History:
             continue
         calls = [ToolCallRequest(id=p["id"], name=p.get("name", ""), arguments=p.get("arguments") or {})
                  for p in message.get("content") or [] if isinstance(p, dict) and p.get("type") == "tool_call"]
-        block = _Block(ChatMessage(role="assistant", text=message_text(message), tool_calls=calls,
+        block = _Block(ChatMessage(role="assistant", text=message_text(message.get("content")), tool_calls=calls,
                                    thinking=message.get("thinking"),
                                    thinking_signature=message.get("thinking_signature")), message)
         blocks.append(block)

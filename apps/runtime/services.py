@@ -51,10 +51,10 @@ from apps.llm.clients import (
 )
 from apps.llm.models import LlmModel
 from apps.sessions.models import Event, Session, Turn
-from apps.sessions.services import event_append
+from apps.sessions.services import event_append, message_text, preview_text
 
 from .control import TurnCancelled, TurnFailed, TurnLost
-from .conversation import History, build_history, message_text
+from .conversation import History, build_history
 from .models import SessionProgress
 from .tools import ToolCallPlan, ToolOutcome, run_tool_calls
 
@@ -64,24 +64,15 @@ ERROR_MESSAGE = "I encountered an error while processing your request. Please tr
 ERROR_EVENT_TEXT = "An error occurred while processing your request."
 CANCEL_MESSAGE = "Work was cancelled by user."
 MAX_ITERATIONS_EVENT_TEXT = "Maximum number of iterations reached"
-PREVIEW_CHARS = 200
 MAX_TURNS_PER_CALL = 50  # follow-up turns one task runs before handing over (keeps a worker fair)
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def lease_seconds() -> float:
-    return float(_setting("RUNTIME_TURN_LEASE_SECS", 30))
+    return float(settings.RUNTIME_TURN_LEASE_SECS)
 
 
 def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:128]
-
-
-def _preview(text: str) -> str:
-    return text[:PREVIEW_CHARS]
 
 
 # --------------------------------------------------------------------------- entry points
@@ -120,13 +111,30 @@ def turn_claim(*, session_id, worker_id: str) -> Turn | None:
     Returns None when another live worker runs the session's turn (it will see new messages: the
     running loop reads them at its next step, and follow-up turns are checked when it ends) or when
     nothing is waiting. One open turn per session is the database's rule (a partial unique constraint);
-    the session row lock only makes the common race cheap.
+    the session row lock (taken first: the lock order of apps.sessions.services.lock_session) only
+    makes the common race cheap.
+
+    A queued turn that never started (created by message_create) starts here; if it was cancelled
+    before any worker claimed it, it is settled here instead (the cancel completion, idle) and the
+    messages after the cancellation notice, if any, get a new turn.
     """
     session = Session.objects.select_for_update().filter(pk=session_id).first()
     if session is None:
         return None
     now = timezone.now()
     turn = Turn.objects.filter(session_id=session_id, status__in=Turn.OPEN_STATUSES).first()
+    if turn is not None and turn.status == Turn.STATUS_QUEUED and turn.started_at is None:
+        if turn.cancel_requested:
+            _settle_unstarted_cancel(turn, now)
+            turn = None
+        else:
+            Turn.objects.filter(pk=turn.pk).update(status=Turn.STATUS_RUNNING, worker_id=worker_id,
+                                                   heartbeat_at=now, started_at=now, updated_at=now)
+            turn.refresh_from_db()
+            pending = _unhandled_inputs(session_id)
+            first = pending[0] if pending else None
+            _begin(session, turn, (first.data.get("message") or {}) if first else {}, now)
+            return turn
     if turn is not None:
         fresh = turn.heartbeat_at is not None and turn.heartbeat_at >= now - timedelta(seconds=lease_seconds())
         if turn.status == Turn.STATUS_RUNNING and fresh:
@@ -146,8 +154,7 @@ def turn_claim(*, session_id, worker_id: str) -> Turn | None:
             # Active without an open turn cannot happen through this module; settle it rather than leave it.
             Session.objects.filter(pk=session_id).update(status=Session.STATUS_IDLE, updated_at=now)
         return None
-    first = pending[0]
-    message = first.data.get("message") or {}
+    message = pending[0].data.get("message") or {}
     turn = Turn(session_id=session_id, status=Turn.STATUS_RUNNING, worker_id=worker_id, heartbeat_at=now,
                 started_at=now, input_message_id=parse_id("message", message.get("id")))
     # The partial unique constraint is the arbiter and the session row is locked above: validating
@@ -158,46 +165,96 @@ def turn_claim(*, session_id, worker_id: str) -> Turn | None:
             turn.save(force_insert=True)
     except IntegrityError:
         return None
+    _begin(session, turn, message, now)
+    return turn
+
+
+def _begin(session: Session, turn: Turn, message: dict, now) -> None:
+    """A turn starts: session active, `session.activated`, `turn.started` (contract 6.2)."""
     turn.resumed = False
     updates = {"status": Session.STATUS_ACTIVE, "updated_at": now}
     if session.started_at is None:
         updates["started_at"] = now
-    if not session.preview:
-        text = message_text(message)
-        if text:
-            updates["preview"] = _preview(text)
-    Session.objects.filter(pk=session_id).update(**updates)
+    Session.objects.filter(pk=session.pk).update(**updates)
     turn_key = format_id("turn", turn.pk)
-    context = {"turn_id": turn_key, "input_message_id": message.get("id"), "trace_id": turn_key, "span_id": turn_key}
-    event_append(session_id=session_id, type="session.activated", context=context,
-                 data={"turn_id": turn_key, "input_message_id": message.get("id")})
-    event_append(session_id=session_id, type="turn.started", context=context,
-                 data={"turn_id": turn_key, "input_message_id": message.get("id"),
-                       "input_content": message_text(message)})
-    return turn
+    message_id = message.get("id") or (format_id("message", turn.input_message_id) if turn.input_message_id else None)
+    context = {"turn_id": turn_key, "input_message_id": message_id, "trace_id": turn_key, "span_id": turn_key}
+    event_append(session_id=session.pk, type="session.activated", context=context,
+                 data={"turn_id": turn_key, "input_message_id": message_id})
+    event_append(session_id=session.pk, type="turn.started", context=context,
+                 data={"turn_id": turn_key, "input_message_id": message_id,
+                       "input_content": message_text(message.get("content"))})
+
+
+def _settle_unstarted_cancel(turn: Turn, now) -> None:
+    """A queued turn cancelled before any worker claimed it: the cancel completion of 6.4, no model call."""
+    session_id = turn.session_id
+    turn_key = format_id("turn", turn.pk)
+    Turn.objects.filter(pk=turn.pk).update(status=Turn.STATUS_CANCELLED, finished_at=now, updated_at=now)
+    context = {"turn_id": turn_key, "trace_id": turn_key}
+    message = {"id": new_id("message"), "role": "agent", "content": [{"type": "text", "text": CANCEL_MESSAGE}],
+               "created_at": format_ts(now)}
+    event_append(session_id=session_id, type="output.message.completed", data={"message": message},
+                 context=context)
+    Session.objects.filter(pk=session_id).update(status=Session.STATUS_IDLE, updated_at=now)
+    event_append(session_id=session_id, type="session.idled",
+                 data={"turn_id": turn_key, "iterations": 0, "usage": None}, context=context)
+    _mark_handled(session_id, _last_cancellation_sequence(session_id))
+
+
+def _last_cancellation_sequence(session_id) -> int:
+    return (Event.objects.filter(session_id=session_id, type="input.message", metadata__cancellation=True)
+            .order_by("-sequence").values_list("sequence", flat=True).first()) or 0
+
+
+def _task_pending(session_id) -> bool:
+    """Whether a run_turn task for the session is waiting or running (django_tasks_db only; other
+    backends cannot be asked, so they count as pending and queued turns are left to them)."""
+    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    if not backend.startswith("django_tasks_db"):
+        return True
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path="apps.sessions.tasks.run_turn", status__in=["READY", "RUNNING"],
+        args_kwargs__args__0=str(session_id),
+    ).exists()
 
 
 def turns_recover_stale() -> int:
-    """Requeue open turns whose worker stopped heart-beating; returns how many were requeued.
+    """Requeue turns whose worker stopped heart-beating; returns how many tasks were enqueued.
 
-    The turn goes back to `queued` (with a fresh heartbeat_at as the requeue time, so one requeue per
-    lease period at most) and a run_turn task is enqueued for its session; the worker that picks it up
-    resumes the turn from its persisted events.
+    - RUNNING turns with a heartbeat older than the lease go back to `queued` (heartbeat_at set to the
+      requeue time) and a run_turn task is enqueued; the worker that picks it up resumes the turn from
+      its persisted events.
+    - QUEUED turns are waiting for a worker, which is normal in a backlog: they are left alone unless
+      they have waited longer than the lease AND their session has no READY/RUNNING run_turn task (the
+      enqueue was lost); then a task is enqueued again.
+    Each turn is handled under its session's row lock (session first, then the turn).
     """
     from apps.sessions.tasks import enqueue_turn
 
     now = timezone.now()
     stale_before = now - timedelta(seconds=lease_seconds())
     requeued = 0
-    candidates = Turn.objects.filter(status__in=Turn.OPEN_STATUSES, heartbeat_at__lt=stale_before)
-    for pk, session_id, status, heartbeat in candidates.values_list("pk", "session_id", "status", "heartbeat_at"):
+    stale = Turn.objects.filter(status=Turn.STATUS_RUNNING, heartbeat_at__lt=stale_before)
+    for pk, session_id, heartbeat in stale.values_list("pk", "session_id", "heartbeat_at"):
         with transaction.atomic():
-            taken = Turn.objects.filter(pk=pk, status=status, heartbeat_at=heartbeat).update(
-                status=Turn.STATUS_QUEUED, worker_id=None, heartbeat_at=now)
+            Session.objects.select_for_update().filter(pk=session_id).values_list("pk", flat=True).first()
+            taken = Turn.objects.filter(pk=pk, status=Turn.STATUS_RUNNING, heartbeat_at=heartbeat).update(
+                status=Turn.STATUS_QUEUED, worker_id=None, heartbeat_at=now, updated_at=now)
             if taken:
                 transaction.on_commit(lambda s=session_id: enqueue_turn(s))
                 requeued += 1
                 logger.warning("requeued stale %s of session %s", format_id("turn", pk), session_id)
+    waiting = Turn.objects.filter(status=Turn.STATUS_QUEUED, updated_at__lt=stale_before,
+                                  created_at__lt=stale_before)
+    for pk, session_id in waiting.values_list("pk", "session_id"):
+        if not _task_pending(session_id):
+            Turn.objects.filter(pk=pk, status=Turn.STATUS_QUEUED).update(updated_at=now)
+            enqueue_turn(session_id)
+            requeued += 1
+            logger.warning("re-enqueued %s of session %s: its task was gone", format_id("turn", pk), session_id)
     # Sessions left active with no open turn (never expected): settle them to idle.
     orphaned = (Session.objects.filter(status=Session.STATUS_ACTIVE, updated_at__lt=stale_before)
                 .exclude(turns__status__in=Turn.OPEN_STATUSES))
@@ -243,9 +300,9 @@ class TurnRunner:
         self.seen_sequence = 0  # the last event sequence a reasoning step of this run has read
         self._last_check = 0.0
         self._last_heartbeat = time.monotonic()
-        self.check_interval = float(_setting("RUNTIME_CHECK_INTERVAL_MS", 100)) / 1000
-        self.heartbeat_interval = float(_setting("RUNTIME_HEARTBEAT_SECS", 5))
-        self.batch_seconds = float(_setting("RUNTIME_DELTA_BATCH_MS", 100)) / 1000
+        self.check_interval = float(settings.RUNTIME_CHECK_INTERVAL_MS) / 1000
+        self.heartbeat_interval = float(settings.RUNTIME_HEARTBEAT_SECS)
+        self.batch_seconds = float(settings.RUNTIME_DELTA_BATCH_MS) / 1000
 
     # -- helpers ---------------------------------------------------------------------------------
     def context(self, span: str | None = None, parent: str | None = None) -> dict:
@@ -368,7 +425,7 @@ class TurnRunner:
         return llm_default_model(organization=self.session.organization)
 
     def loop(self) -> None:
-        max_iterations = int(_setting("RUNTIME_MAX_ITERATIONS", 100))
+        max_iterations = int(settings.RUNTIME_MAX_ITERATIONS)
         if getattr(self.turn, "resumed", False) and self.resume():
             return
         while True:
@@ -418,7 +475,7 @@ class TurnRunner:
         request = self.build_request(history)
         started = time.monotonic()
         attempts, waited = 0, 0.0
-        max_retries = int(_setting("RUNTIME_LLM_MAX_RETRIES", 3))
+        max_retries = int(settings.RUNTIME_LLM_MAX_RETRIES)
         while True:
             attempts += 1
             try:
@@ -430,8 +487,8 @@ class TurnRunner:
                 if exc.permanent or attempts > max_retries:
                     self.fail_step(history, request, exc, reason_span, llm_span, started, attempts, waited)
                     raise TurnFailed("llm_error", exc.message) from None
-                delay = min(float(_setting("RUNTIME_LLM_RETRY_BASE_SECS", 1.0)) * 2 ** (attempts - 1),
-                            float(_setting("RUNTIME_LLM_RETRY_MAX_SECS", 20)))
+                delay = min(float(settings.RUNTIME_LLM_RETRY_BASE_SECS) * 2 ** (attempts - 1),
+                            float(settings.RUNTIME_LLM_RETRY_MAX_SECS))
                 logger.warning("%s: transient provider error (attempt %d), retrying in %.2fs: %s",
                                self.turn_key, attempts, delay, exc.message)
                 self.sleep(delay)
@@ -609,7 +666,7 @@ class TurnRunner:
             if usage:
                 type(self.agent).objects.filter(pk=self.agent.pk).update(**usage_increment_expressions(usage))
             if step.text:
-                session_updates.update(output_preview=_preview(step.text), updated_at=timezone.now())
+                session_updates.update(output_preview=preview_text(step.text), updated_at=timezone.now())
             if session_updates:
                 Session.objects.filter(pk=self.session_id).update(**session_updates)
             _mark_handled(self.session_id, history.last_sequence)
@@ -632,7 +689,7 @@ class TurnRunner:
     # -- act ---------------------------------------------------------------------------------------
     def act(self, calls: list[ToolCallChunk]) -> None:
         act_span = new_id("act")
-        default_timeout = float(_setting("RUNTIME_TOOL_TIMEOUT_SECS", 60))
+        default_timeout = float(settings.RUNTIME_TOOL_TIMEOUT_SECS)
         plans: list[ToolCallPlan] = []
         for call in calls:
             tool = self.tools.get(call.name)
@@ -660,7 +717,7 @@ class TurnRunner:
 
         try:
             run_tool_calls(plans, on_result=on_result, checkpoint=self.checkpoint,
-                           max_parallel=int(_setting("RUNTIME_TOOL_MAX_PARALLEL", 8)))
+                           max_parallel=int(settings.RUNTIME_TOOL_MAX_PARALLEL))
         except TurnLost:
             raise  # another worker owns the turn now: write nothing more
         except TurnCancelled:
@@ -723,7 +780,8 @@ class TurnRunner:
             if self.turn.input_message_id:
                 first = Event.objects.filter(session_id=self.session_id, type="input.message",
                                              data__message__id=self.input_message_key).first()
-                input_content = message_text((first.data or {}).get("message") or {}) if first else None
+                message = ((first.data or {}).get("message") or {}) if first else {}
+                input_content = message_text(message.get("content")) if first else None
             self._settle(status=Turn.STATUS_COMPLETED, turn_updates={}, final_events=[("turn.completed", {
                 "turn_id": self.turn_key, "iterations": self.iterations, "duration_ms": self._duration_ms(),
                 "usage": None, "input_content": input_content})])
@@ -746,7 +804,7 @@ class TurnRunner:
             text = ERROR_MESSAGE
             if error_code == "max_iterations":
                 text = (f"I stopped because I reached the maximum number of steps "
-                        f"({_setting('RUNTIME_MAX_ITERATIONS', 100)}) for one request.")
+                        f"({settings.RUNTIME_MAX_ITERATIONS}) for one request.")
             self.emit_message("output.message.completed", self.agent_message([{"type": "text", "text": text}]),
                               {"metadata": self.model_metadata()})
             public_error = MAX_ITERATIONS_EVENT_TEXT if error_code == "max_iterations" else ERROR_EVENT_TEXT

@@ -16,6 +16,10 @@ from apps.core import ids
 from apps.core.exceptions import InvalidRequest
 from apps.core.fields import format_ts
 
+# Events whose data.message is a message of the conversation (contract 3.3, "storage model"): read back by
+# the messages endpoint (selectors.message_list) and by the runtime's conversation rebuild.
+MESSAGE_EVENT_TYPES: tuple[str, ...] = ("input.message", "output.message.completed", "tool.completed")
+
 KNOWN_EVENT_TYPES: tuple[str, ...] = (
     "session.started",
     "input.message",

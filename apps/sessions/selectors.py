@@ -8,10 +8,8 @@ from apps.core import ids
 from apps.core.exceptions import InvalidRequest
 from apps.core.fields import format_ts
 
-from .events import EventFilter
+from .events import MESSAGE_EVENT_TYPES, EventFilter
 from .models import Event, Session
-
-MESSAGE_EVENT_TYPES = ("input.message", "output.message.completed", "tool.completed")
 
 
 def session_list(*, organization, agent_id: str | None = None) -> QuerySet[Session]:

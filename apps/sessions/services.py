@@ -5,14 +5,19 @@ Every function here is a transaction. Wake-ups and the turn task go out on commi
 answered with 201 is committed before anyone is told about it.
 """
 
+import functools
+import logging
+import random
+import time
 import uuid
+from collections.abc import Callable
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.core import ids
-from apps.core.exceptions import Unprocessable
+from apps.core.exceptions import NotFound, Unprocessable
 from apps.core.fields import format_ts
 from apps.core.services import model_update
 
@@ -24,9 +29,58 @@ PREVIEW_CHARS = 200
 CANCEL_REASON = "User requested cancellation"
 CANCEL_MESSAGE_TEXT = "User requested to cancel the work."
 NOT_ACTIVE_MESSAGE = "Cannot cancel session: session is not active"
+SESSION_NOT_FOUND = "Session not found"
+
+logger = logging.getLogger("everruns.sessions")
+
+# PostgreSQL SQLSTATEs a transaction can simply be run again for: deadlock_detected, serialization_failure.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+CONFLICT_ATTEMPTS = 4
 
 
-@transaction.atomic
+def _retryable(exc: DatabaseError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def retry_on_conflict[Fn: Callable](func: Fn) -> Fn:
+    """Run a service's transaction again (up to CONFLICT_ATTEMPTS times, with jitter) when PostgreSQL
+    aborted it as a deadlock victim or for a serialization failure, so a client never gets a 500 for
+    a lost lock race. Rolled back attempts leave nothing behind (on-commit callbacks are dropped with
+    them). Inside an outer transaction the caller owns the retry: the function runs once.
+    Put it above `@transaction.atomic`.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if connection.in_atomic_block:
+            return func(*args, **kwargs)
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return func(*args, **kwargs)
+            except DatabaseError as exc:
+                if attempt == CONFLICT_ATTEMPTS or not _retryable(exc):
+                    raise
+                logger.warning("%s: %s (attempt %d), retrying", func.__name__, exc.__cause__.sqlstate, attempt)
+                time.sleep(random.uniform(0.005, 0.02 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def lock_session(session_id) -> Session:
+    """Lock the session row for the rest of the transaction; missing (deleted meanwhile) -> 404.
+
+    The lock order of the whole code base: the session row first, then its turns (runtime, cancel,
+    delete, recovery); event_append takes the same row. One order means no deadlocks between them.
+    """
+    session = Session.objects.select_for_update().filter(pk=session_id).first()
+    if session is None:
+        raise NotFound(SESSION_NOT_FOUND)
+    return session
+
+
+@transaction.atomic(savepoint=False)
 def event_append(
     *,
     session_id,
@@ -48,7 +102,9 @@ def event_append(
     stamped with this event's `session_id` and `sequence`: a message's sequence is its event's.
     """
     Session.objects.filter(pk=session_id).update(last_sequence=F("last_sequence") + 1)
-    sequence = Session.objects.filter(pk=session_id).values_list("last_sequence", flat=True).get()
+    sequence = Session.objects.filter(pk=session_id).values_list("last_sequence", flat=True).first()
+    if sequence is None:  # deleted by a concurrent request
+        raise NotFound(SESSION_NOT_FOUND)
     data = dict(data or {})
     if isinstance(data.get("message"), dict):
         data["message"] = {
@@ -106,6 +162,7 @@ def session_create(
     return session
 
 
+@retry_on_conflict
 @transaction.atomic
 def session_update(*, session: Session, data: dict) -> Session:
     """Change `title`, `tags`, `model`, `capabilities` (only the keys present; lists are replaced)."""
@@ -113,38 +170,44 @@ def session_update(*, session: Session, data: dict) -> Session:
     return session
 
 
+@retry_on_conflict
 @transaction.atomic
 def session_delete(*, session: Session) -> None:
     """Hard delete with everything under it (turns, events; files cascade in their app).
 
     A running turn's worker finds its turn gone at its next checkpoint and stops; streams of the
-    session are woken so they notice the deletion and end.
+    session are woken so they notice the deletion and end. The session row is locked before the
+    turns are touched (the one lock order, see lock_session).
     """
     session_id = session.pk
+    session = lock_session(session_id)
     Turn.objects.filter(session_id=session_id, status__in=Turn.OPEN_STATUSES).update(cancel_requested=True)
     session.delete()
     wake_on_commit(session_id)
 
 
+@retry_on_conflict
 @transaction.atomic
 def session_cancel(*, session: Session) -> Session:
-    """Cancel the running turn (contract 6.4, API side).
+    """Cancel the session's open turn (contract 6.4, API side).
 
-    Not `active` -> 422 "Cannot cancel session: session is not active" (seed error-handling.txt).
-    Active: sets `Turn.cancel_requested` on the open turn, appends `turn.cancelled` and an
+    Cancellable: the session has an open turn, queued (a message was posted and no worker has
+    claimed it yet) or running. Sets `Turn.cancel_requested`, appends `turn.cancelled` and an
     `input.message` "User requested to cancel the work." whose event metadata is
-    `{"cancellation": true}` (no turn is started for it); the worker then emits "Work was cancelled
-    by user.", sets `idle` and emits `session.idled`.
+    `{"cancellation": true}` (no turn is started for it). The worker then emits "Work was cancelled
+    by user.", sets `idle` and emits `session.idled` (for a queued turn: when it claims it, without
+    ever running the model).
+    No open turn and not `active` -> 422 "Cannot cancel session: session is not active" (seed).
 
     Choices where the contract is silent:
     - a second cancel before the worker reacted answers 200 again without duplicating events;
     - an `active` session without an open turn (its worker died before creating one) has nobody to
       settle it, so we settle it here: status `idle` plus `session.idled` (contract: guarantee idle).
     """
-    session = Session.objects.select_for_update().get(pk=session.pk)
-    if session.status != Session.STATUS_ACTIVE:
-        raise Unprocessable(NOT_ACTIVE_MESSAGE)
+    session = lock_session(session.pk)
     turn = Turn.objects.filter(session=session, status__in=Turn.OPEN_STATUSES).first()
+    if turn is None and session.status != Session.STATUS_ACTIVE:
+        raise Unprocessable(NOT_ACTIVE_MESSAGE)
     if turn is not None and turn.cancel_requested:
         return session
     turn_id = ids.format_id("turn", turn.pk) if turn is not None else None
@@ -166,16 +229,26 @@ def session_cancel(*, session: Session) -> Session:
     if turn is None:
         Session.objects.filter(pk=session.pk).update(status=Session.STATUS_IDLE, updated_at=timezone.now())
         event_append(session_id=session.pk, type="session.idled", data={"turn_id": None})
-        session.refresh_from_db()
+    session.refresh_from_db()
     return session
 
 
 # --------------------------------------------------------------------------- messages
-def message_text(content: list[dict]) -> str:
+def message_text(content: list[dict] | None) -> str:
     """The plain text of a message's parts (text parts joined by newlines)."""
-    return "\n".join(part.get("text", "") for part in content if part.get("type") == "text" and part.get("text"))
+    return "\n".join(
+        part["text"]
+        for part in content or []
+        if isinstance(part, dict) and part.get("type") == "text" and part.get("text")
+    )
 
 
+def preview_text(text: str) -> str:
+    """`preview` / `output_preview`: the first PREVIEW_CHARS characters."""
+    return text[:PREVIEW_CHARS]
+
+
+@retry_on_conflict
 @transaction.atomic
 def message_create(
     *,
@@ -190,8 +263,11 @@ def message_create(
     """Store a user message as its `input.message` event (contract 6.1) and return that event.
 
     One transaction: the event (with the message in `data.message`), the session's `preview` when it
-    has none yet; on commit the streams wake and, when `start_turn`, the turn task is enqueued
-    (`apps.sessions.tasks.enqueue_turn`). `content` must already be validated (user part types only).
+    has none yet and, when `start_turn` and the session has no open turn, a `queued` Turn for this
+    message (so the message can be cancelled before a worker claims it); on commit the streams wake
+    and, when `start_turn`, the turn task is enqueued (`apps.sessions.tasks.enqueue_turn`). A message
+    posted while a turn is open is read by that turn (or its follow-up). `content` must already be
+    validated (user part types only).
     """
     message: dict = {
         "id": ids.new_id("message"),
@@ -211,10 +287,17 @@ def message_create(
     text = message_text(content)
     if text:
         Session.objects.filter(Q(preview__isnull=True) | Q(preview=""), pk=session.pk).update(
-            preview=text[:PREVIEW_CHARS], updated_at=timezone.now()
+            preview=preview_text(text), updated_at=timezone.now()
         )
     if start_turn:
         session_id = session.pk
+        # The session row is locked by event_append above, so this check-then-insert cannot race
+        # another message; the partial unique constraint stays the arbiter regardless.
+        if not Turn.objects.filter(session_id=session_id, status__in=Turn.OPEN_STATUSES).exists():
+            turn = Turn(session_id=session_id, status=Turn.STATUS_QUEUED,
+                        input_message_id=ids.parse_id("message", message["id"]))
+            turn.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
+            turn.save(force_insert=True)
 
         def enqueue() -> None:
             from .tasks import enqueue_turn

@@ -3,6 +3,10 @@
 import pytest
 
 from apps.core.ids import format_id
+from tests.sessions.pg import committed_session_fixture
+
+# PostgreSQL concurrency tests (tests/sessions/pg.py): a session committed in its own organization.
+committed_session = pytest.fixture(committed_session_fixture, name="committed_session")
 
 
 @pytest.fixture
