@@ -8,7 +8,10 @@ bench-only view /bench/bare-sessions (bench/views.py: same query, same JSON, no 
 AUTH_MODE=full. Seeds sessions, then alternates timed rounds of the three variants (bare, API with
 an `evr_` API key, API with a JWT access token) from one asyncio client over keep-alive
 connections, and reports requests per second. Also counts the SQL queries of one list request
-for several page sizes and session counts (in a separate process through Django's test client).
+for several page sizes and session counts (in a separate process through Django's test client),
+with the credential cache off and, for limit=20, with the credential already cached.
+`--auth-cache-seconds` sets the server's AUTH_CACHE_SECONDS (default: the settings' default, 2 s;
+0 measures the uncached path, one authentication query per request).
 Prints a Markdown table; `--record` appends it to docs/benchmarks.md.
 """
 
@@ -47,15 +50,22 @@ print(json.dumps({{"api_key": key, "jwt": token}}))
 COUNT_QUERIES = """
 import json
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from apps.sessions.models import Session
 client = Client(HTTP_AUTHORIZATION="Bearer {api_key}", SERVER_NAME="127.0.0.1")
 result = {{}}
-for limit in (1, 20, 100):
+def count(limit):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(f"/v1/sessions?limit={{limit}}").status_code == 200
-    result[limit] = len(ctx.captured_queries)
+    return len(ctx.captured_queries)
+count(20)  # the key's first use records last_used_at: not part of the steady state
+with override_settings(AUTH_CACHE_SECONDS=0):
+    for limit in (1, 20, 100):
+        result[limit] = count(limit)
+with override_settings(AUTH_CACHE_SECONDS=5):
+    count(20)
+    result["cached"] = count(20)
 print(json.dumps({{"sessions": Session.objects.count(), "queries": result}}))
 """
 
@@ -93,6 +103,8 @@ async def hammer(port: int, path: str, headers: dict[str, str], seconds: float, 
 
 async def run(args) -> dict:
     env = {"DJANGO_SETTINGS_MODULE": "bench.settings", "AUTH_MODE": "full", "WEB_CONCURRENCY": str(args.workers)}
+    if args.auth_cache_seconds is not None:
+        env["AUTH_CACHE_SECONDS"] = str(args.auth_cache_seconds)
     with Stack(env=env) as stack:
         credentials = json.loads(stack.shell(SEED.format(count=100), timeout=600))
         queries_small = json.loads(stack.shell(COUNT_QUERIES.format(api_key=credentials["api_key"])))
@@ -117,6 +129,7 @@ async def run(args) -> dict:
         return {
             "database": stack.vendor,
             "workers": args.workers,
+            "auth_cache": "settings default" if args.auth_cache_seconds is None else f"{args.auth_cache_seconds:g} s",
             "connections": args.connections,
             "rounds": args.rounds,
             "seconds": args.seconds,
@@ -130,10 +143,14 @@ def table(result: dict) -> str:
     bare = next(iter(rates.values()))
     lines = ["| GET ?limit=20 | requests/s | vs bare |", "|---|---|---|"]
     lines += [f"| {name} | {rate:.0f} | {rate / bare:.2f} |" for name, rate in rates.items()]
-    lines += ["", "| sessions in the org | queries, limit=1 | limit=20 | limit=100 |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "| sessions in the org | queries, limit=1 | limit=20 | limit=100 | limit=20, credential cached |",
+        "|---|---|---|---|---|",
+    ]
     for entry in result["queries"]:
         q = entry["queries"]
-        lines.append(f"| {entry['sessions']} | {q['1']} | {q['20']} | {q['100']} |")
+        lines.append(f"| {entry['sessions']} | {q['1']} | {q['20']} | {q['100']} | {q['cached']} |")
     return "\n".join(lines)
 
 
@@ -145,15 +162,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4, help="length of one timed round per variant")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--auth-cache-seconds", type=float, default=None,
+                        help="the server's AUTH_CACHE_SECONDS (default: the settings' default)")
     parser.add_argument("--record", action="store_true", help="append the table to docs/benchmarks.md")
     args = parser.parse_args()
     result = asyncio.run(asyncio.wait_for(run(args), args.timeout))
     text = table(result)
     print(text)
     if args.record:
+        cache_flag = "" if args.auth_cache_seconds is None else f" --auth-cache-seconds {args.auth_cache_seconds:g}"
         record(f"Sessions list run, {result['database']}, {result['workers']} workers, "
-               f"{result['connections']} client connections, {result['rounds']} x {result['seconds']:g} s per variant",
-               f".venv/bin/python bench/sessions_list.py --sessions {args.sessions}", text)
+               f"{result['connections']} client connections, {result['rounds']} x {result['seconds']:g} s per variant, "
+               f"AUTH_CACHE_SECONDS {result['auth_cache']}",
+               f".venv/bin/python bench/sessions_list.py --sessions {args.sessions}{cache_flag}", text)
 
 if __name__ == "__main__":
     main()
