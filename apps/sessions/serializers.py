@@ -127,6 +127,7 @@ class SessionCreateSerializer(serializers.Serializer):
 
 
 class SessionUpdateSerializer(serializers.Serializer):
+    agent_id = PublicIdField("agent", required=False, help_text="Immutable: only the session's own agent is accepted.")
     title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
     model_id = PublicIdField("model", required=False, allow_null=True)

@@ -16,10 +16,12 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.agents.models import Agent
 from apps.core import ids
-from apps.core.exceptions import NotFound, Unprocessable
+from apps.core.exceptions import InvalidRequest, NotFound, Unprocessable
 from apps.core.fields import format_ts
 from apps.core.services import model_update
+from apps.llm.selectors import model_get_in_org
 
 from .models import Event, Session, Turn
 from .notify import wake_on_commit
@@ -131,11 +133,30 @@ def _uuid(value) -> uuid.UUID:
 
 
 # --------------------------------------------------------------------------- sessions
+def agent_get_in_org(*, organization, agent: Agent | uuid.UUID) -> Agent:
+    """The organization's agent (an Agent row is checked, a public id looked up); else 404."""
+    if isinstance(agent, Agent):
+        if agent.organization_id != organization.pk:
+            raise NotFound("Agent not found")
+        return agent
+    found = Agent.objects.filter(organization=organization, public_id=agent).first()
+    if found is None:
+        raise NotFound("Agent not found")
+    return found
+
+
+def _model_in_org(organization, model):
+    """An LlmModel row, a model pk or None -> the organization's model or None; another org's -> 404."""
+    if model is None or getattr(model, "organization_id", None) == organization.pk:
+        return model
+    return model_get_in_org(organization=organization, model_id=getattr(model, "pk", model))
+
+
 @transaction.atomic
 def session_create(
     *,
     organization,
-    agent,
+    agent: Agent | uuid.UUID,
     title: str | None = None,
     tags: list[str] | None = None,
     model=None,
@@ -143,8 +164,11 @@ def session_create(
 ) -> Session:
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
-    `agent` and `model` must already be known to belong to `organization` (the caller looks them up there).
+    `agent` is an Agent or its public id, `model` an LlmModel, a model pk or None; both must belong to
+    `organization` (404 "Agent not found" / "Model not found" otherwise).
     """
+    agent = agent_get_in_org(organization=organization, agent=agent)
+    model = _model_in_org(organization, model)
     session = Session(
         organization=organization,
         agent=agent,
@@ -165,7 +189,20 @@ def session_create(
 @retry_on_conflict
 @transaction.atomic
 def session_update(*, session: Session, data: dict) -> Session:
-    """Change `title`, `tags`, `model`, `capabilities` (only the keys present; lists are replaced)."""
+    """Change `title`, `tags`, `model`, `capabilities` (only the keys present; lists are replaced).
+
+    `data` may carry `model_id` (a model pk or None: checked against the session's organization) and
+    `agent_id` (a public id): it must be the session's own agent, which cannot change (400).
+    `tags: null` / `capabilities: null` mean [].
+    """
+    data = dict(data)
+    if "agent_id" in data and data.pop("agent_id") != session.agent.public_id:
+        raise InvalidRequest(log_detail="agent_id of a session cannot be changed")
+    if "model_id" in data:
+        data["model"] = _model_in_org(session.organization, data.pop("model_id"))
+    for key in ("tags", "capabilities"):
+        if key in data and data[key] is None:
+            data[key] = []
     session, _ = model_update(instance=session, fields=["title", "tags", "model", "capabilities"], data=data)
     return session
 
@@ -267,8 +304,11 @@ def message_create(
     message (so the message can be cancelled before a worker claims it); on commit the streams wake
     and, when `start_turn`, the turn task is enqueued (`apps.sessions.tasks.enqueue_turn`). A message
     posted while a turn is open is read by that turn (or its follow-up). `content` must already be
-    validated (user part types only).
+    validated (user part types only); `controls.model_id` must be a model of the session's
+    organization (404 "Model not found").
     """
+    if controls and controls.get("model_id"):
+        _model_in_org(session.organization, ids.parse_id("model", controls["model_id"]))
     message: dict = {
         "id": ids.new_id("message"),
         "role": "user",

@@ -10,12 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from apps.agents.models import Agent
-from apps.core import ids
-from apps.core.exceptions import InvalidRequest, NotFound
 from apps.core.pagination import SessionPagination, data_envelope
 from apps.core.permissions import OrgScopedMixin, request_organization
-from apps.llm.models import LlmModel
 
 from . import selectors, services
 from .events import EventFilter
@@ -40,23 +36,6 @@ EVENT_FILTER_PARAMETERS = [
         "exclude", str, many=True, explode=True, description="Drop these event types, after `types` (max 25)."
     ),
 ]
-
-
-def _agent_in_org(organization, agent_public_id) -> Agent:
-    agent = Agent.objects.filter(organization=organization, public_id=agent_public_id).first()
-    if agent is None:
-        raise NotFound("Agent not found")
-    return agent
-
-
-def _model_in_org(organization, model_pk) -> LlmModel | None:
-    """None stays None (no override); an id that is not a model of the organization -> 404 "Model not found"."""
-    if model_pk is None:
-        return None
-    model = LlmModel.objects.filter(organization=organization, pk=model_pk).first()
-    if model is None:
-        raise NotFound("Model not found")
-    return model
 
 
 class SessionViewSet(
@@ -97,13 +76,12 @@ class SessionViewSet(
         serializer = SessionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        organization = request_organization(request)
         session = services.session_create(
-            organization=organization,
-            agent=_agent_in_org(organization, data["agent_id"]),
+            organization=request_organization(request),
+            agent=data["agent_id"],
             title=data.get("title"),
             tags=data.get("tags") or [],
-            model=_model_in_org(organization, data.get("model_id")),
+            model=data.get("model_id"),
             capabilities=data.get("capabilities") or [],
         )
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
@@ -114,15 +92,7 @@ class SessionViewSet(
         session = self.get_object()
         serializer = SessionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        if "agent_id" in request.data and request.data["agent_id"] != ids.format_id("agent", session.agent.public_id):
-            raise InvalidRequest(log_detail="agent_id of a session cannot be changed")
-        if "model_id" in data:
-            data["model"] = _model_in_org(session.organization, data.pop("model_id"))
-        for key in ("tags", "capabilities"):
-            if key in data and data[key] is None:
-                data[key] = []
-        session = services.session_update(session=session, data=data)
+        session = services.session_update(session=session, data=serializer.validated_data)
         return Response(SessionSerializer(session).data)
 
     def perform_destroy(self, instance):
@@ -159,13 +129,10 @@ class SessionViewSet(
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        controls = data.get("controls")
-        if controls and controls.get("model_id"):
-            _model_in_org(session.organization, ids.parse_id("model", controls["model_id"]))
         event = services.message_create(
             session=session,
             content=data["content"],
-            controls=controls,
+            controls=data.get("controls"),
             metadata=data.get("metadata"),
             tags=data.get("tags"),
         )
