@@ -15,6 +15,7 @@ from apps.accounts.models import Organization
 from apps.capabilities.registry import normalize_refs
 from apps.core import ids
 from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
+from apps.core.textsafety import ensure_storable
 from apps.llm.models import LlmModel
 
 from . import transfer
@@ -257,6 +258,7 @@ def agent_import(*, organization: Organization, text: str) -> Agent:
     if _byte_len(text) > MAX_IMPORT_BYTES:
         raise InputTooLarge(log_detail="import body over 3 MB")
     data = transfer.parse_import_text(text)
+    ensure_storable(data)  # YAML escapes can produce NUL / lone surrogates that JSON bodies never reach us with
     system_prompt = _scalar_text(data.get("system_prompt"))
     if system_prompt is None or (isinstance(system_prompt, str) and not system_prompt.strip()):
         raise InvalidRequest(SYSTEM_PROMPT_REQUIRED)

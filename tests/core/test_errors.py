@@ -128,3 +128,16 @@ def test_error_bodies_are_compact_json_everywhere(api_client):
     # The catch-all 404 (plain Django) and a DRF error serialise identically.
     assert api_client.get("/nowhere").content == b'{"error":"Not found","status":404}'
     assert api_client.post("/health").content == b'{"error":"Method not allowed","status":405}'
+
+
+@pytest.mark.parametrize("text", ["nul\\u0000byte", "lone \\ud800 surrogate", "\\udfff"])
+def test_json_with_unstorable_text_is_400_anywhere_in_the_document(api_client, text):
+    body = '{"name": "ok", "nested": {"deep": ["' + text + '"]}}'
+    response = api_client.post("/v1/_test/echo", data=body, content_type="application/json")
+    assert_envelope(response, 400, "Invalid request")
+
+
+def test_json_with_unstorable_key_is_400(api_client):
+    body = '{"name": "ok", "meta": {"k\\u0000": 1}}'
+    response = api_client.post("/v1/_test/echo", data=body, content_type="application/json")
+    assert_envelope(response, 400, "Invalid request")
