@@ -4,6 +4,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "everruns.settings")
 
-from apps.core.wsgi import ChunkedBodyMiddleware  # noqa: E402  (needs the settings module set)
+from apps.core.wsgi import RequestAdapter  # noqa: E402  (needs the settings module set)
 
-application = ChunkedBodyMiddleware(get_wsgi_application())
+application = RequestAdapter(get_wsgi_application())

@@ -36,7 +36,7 @@ class RequestIdMiddleware:
     - Every response carries `X-Request-Id` (the client's, when it sent a sane one, else a new one),
       and every log line written while serving the request carries the same id.
     - A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE answers 400 "Input exceeds allowed limits"
-      before anything reads it.
+      before anything reads it; a path that is not UTF-8 answers 400 "Invalid request".
     - Any error response that is not already JSON (Django's HTML 4xx/5xx pages, the debug pages
       under DEBUG, bare 405s) is rewritten to `{"error", "status"}`: the envelope holds for the whole
       site, whatever produced the error.
@@ -51,7 +51,7 @@ class RequestIdMiddleware:
         request.request_id = request_id
         token = _request_id.set(request_id)
         try:
-            response = self._guard_size(request) or self.get_response(request)
+            response = self._guard_request(request) or self.get_response(request)
             response = self._ensure_json_error(request, response)
         finally:
             _request_id.reset(token)
@@ -59,7 +59,10 @@ class RequestIdMiddleware:
         return response
 
     @staticmethod
-    def _guard_size(request: HttpRequest) -> HttpResponse | None:
+    def _guard_request(request: HttpRequest) -> HttpResponse | None:
+        if request.META.get("everruns.path_not_utf8"):  # set by apps.core.wsgi.RequestAdapter
+            logger.info("request path is not valid UTF-8")
+            return error_response(400)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -141,3 +141,4 @@ def test_json_with_unstorable_key_is_400(api_client):
     body = '{"name": "ok", "meta": {"k\\u0000": 1}}'
     response = api_client.post("/v1/_test/echo", data=body, content_type="application/json")
     assert_envelope(response, 400, "Invalid request")
+

@@ -12,10 +12,10 @@ from everruns.wsgi import application
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.urls")]
 
 
-def _call(body: bytes, settings_limit=None):
+def _call(body: bytes, path: str = "/v1/_test/echo", method: str = "POST"):
     environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": "/v1/_test/echo",
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
         "SERVER_NAME": "testserver",
         "SERVER_PORT": "80",
         "HTTP_HOST": "testserver",
@@ -54,3 +54,13 @@ def test_oversize_chunked_body_is_400_limits(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     status, body = _call(b'{"name": "' + b"x" * 500 + b'"}')
     assert (status, body) == (400, {"error": "Input exceeds allowed limits", "status": 400})
+
+
+def test_path_that_is_not_utf8_is_400(settings):
+    # What gunicorn passes for /v1/agents/%ED%A0%80 (an encoded lone surrogate): raw bytes as latin-1.
+    # Django would re-escape them, so this and /v1/agents/%25ED%25A0%2580 would name the same thing.
+    settings.ALLOWED_HOSTS = ["testserver"]
+    status, body = _call(b"", path="/v1/agents/\xed\xa0\x80", method="GET")
+    assert (status, body) == (400, {"error": "Invalid request", "status": 400})
+    status, body = _call(b"", path="/v1/agents/\xc3\xa9", method="GET")  # valid UTF-8 "é": an ordinary miss
+    assert (status, body) == (404, {"error": "Agent not found", "status": 404})
