@@ -34,3 +34,35 @@ backlog = int(os.environ.get("WEB_BACKLOG", "2048"))
 accesslog = os.environ.get("WEB_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+# Web processes share PostgreSQL's max_connections (100 by default) across up to workers x threads
+# request threads: a per-process pool bounds them (everruns/settings.py, DB_POOL_MAX_SIZE; ignored on SQLite).
+# Without it every thread that ever served a request keeps its own connection and a burst of requests
+# ends in "too many clients" 500s.
+os.environ.setdefault("DB_POOL_MAX_SIZE", "20")
+
+
+def post_worker_init(worker):
+    """Open SSE streams end promptly when the worker stops (SIGTERM: graceful; SIGINT/SIGQUIT: Ctrl-C).
+
+    A stream holds its thread for up to SSE_CYCLE_SECS, so without this a stopping worker waits the whole
+    graceful_timeout for them and is then SIGKILLed, cutting the streams mid-frame. The wrapped handlers
+    first tell every stream of this process to send `disconnecting` and end (apps.sessions.streaming.
+    shutdown_streams, run in a thread: signal handlers must not take locks the interrupted code may hold),
+    then run gunicorn's own handler.
+    """
+    import signal
+    import threading
+
+    from apps.sessions.streaming import shutdown_streams
+
+    def wrap(original):
+        def handler(signum, frame):
+            threading.Thread(target=shutdown_streams, name="sse-shutdown", daemon=True).start()
+            if callable(original):
+                original(signum, frame)
+
+        return handler
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(signum, wrap(signal.getsignal(signum)))

@@ -349,3 +349,22 @@ LLM_ALLOW_PRIVATE_BASE_URLS = env_bool("LLM_ALLOW_PRIVATE_BASE_URLS", False)
 # instead of querying again; 0 disables, at most 5. Revocation by API/admin applies at once in the
 # process that handled it and within this many seconds in the other worker processes.
 AUTH_CACHE_SECONDS = float(env("AUTH_CACHE_SECONDS", "2"))
+
+# ------------------------------------------------ sessions: message limits, DB pool (apps/sessions, docs/streaming.md)
+# One posted message (POST /v1/sessions/{id}/messages): more -> 400 "Input exceeds allowed limits".
+SESSION_MESSAGE_MAX_PARTS = env_int("SESSION_MESSAGE_MAX_PARTS", 100)
+SESSION_MESSAGE_MAX_TEXT_BYTES = env_int("SESSION_MESSAGE_MAX_TEXT_BYTES", 256 * 1024)  # all text parts, UTF-8
+SESSION_MESSAGE_MAX_IMAGE_BYTES = env_int("SESSION_MESSAGE_MAX_IMAGE_BYTES", 6 * 1024 * 1024)  # base64/url chars
+SESSION_MESSAGE_MAX_METADATA_BYTES = env_int("SESSION_MESSAGE_MAX_METADATA_BYTES", 64 * 1024)  # metadata + tags
+# PostgreSQL connection pool per process (0 = off: one persistent connection per thread, DB_CONN_MAX_AGE).
+# gunicorn.conf.py turns it on for web processes: 2 workers x 768 threads must never open more connections
+# than PostgreSQL's max_connections (the cause of "too many clients" 500s under load).
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0)
+if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django requires 0 with a pool
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": min(2, DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        # A request waits this long for a free connection before failing.
+        "timeout": env_int("DB_POOL_TIMEOUT_SECS", 10),
+    }

@@ -266,6 +266,16 @@ def turns_recover_stale() -> int:
     return requeued
 
 
+def generation_message(message: dict) -> dict:
+    """A message as llm.generation stores it: base64 image data replaced by a note of its size."""
+    content = message.get("content")
+    if not any(isinstance(p, dict) and p.get("base64") for p in content or []):
+        return message
+    parts = [({k: v for k, v in p.items() if k != "base64"} | {"base64_omitted_chars": len(p["base64"])})
+             if isinstance(p, dict) and p.get("base64") else p for p in content]
+    return {**message, "content": parts}
+
+
 # --------------------------------------------------------------------------- one turn
 @dataclass
 class StepResult:
@@ -391,6 +401,9 @@ class TurnRunner:
         session = Session.objects.select_related("agent", "organization").get(pk=self.session_id)
         self.session = session
         self.agent = session.agent
+        # llm.generation stores only the messages added since the previous generation (see generation_data).
+        self.generation_cursor = (SessionProgress.objects.filter(session_id=self.session_id)
+                                  .values_list("handled_sequence", flat=True).first()) or 0
         refs = list(self.agent.capabilities or []) + list(session.capabilities or [])
         resolved = registry.resolve(refs)
         self.system_prompt = registry.build_system_prompt(refs, self.agent.system_prompt or "")
@@ -638,7 +651,12 @@ class TurnRunner:
             metadata["error"] = error
         if attempts > 1:
             metadata["retry"] = {"attempts": attempts, "total_wait_ms": int(waited * 1000)}
-        return {"messages": [system, *history.api_messages],
+        # Only the messages added since the previous generation of the session (the earlier ones are in
+        # earlier llm.generation events): storing the whole history every step would grow the log
+        # quadratically. Base64 image data is replaced by its size. docs/runtime.md, "llm.generation".
+        added = [generation_message(m) for m in history.api_messages
+                 if (m.get("sequence") or 0) > self.generation_cursor]
+        return {"messages": [system, *added], "messages_after_sequence": self.generation_cursor,
                 "tools": [{"name": t["name"], "description": t.get("description", "")} for t in request.tools],
                 "output": output, "metadata": metadata}
 
@@ -671,6 +689,7 @@ class TurnRunner:
                 Session.objects.filter(pk=self.session_id).update(**session_updates)
             _mark_handled(self.session_id, history.last_sequence)
         self.iterations += 1
+        self.generation_cursor = max(self.generation_cursor, history.last_sequence)
 
     def fail_step(self, history: History, request: LLMRequest, exc: ProviderError, reason_span: str,
                   llm_span: str, started: float, attempts: int, waited: float) -> None:

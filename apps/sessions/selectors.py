@@ -32,9 +32,13 @@ def message_list(session) -> list[dict]:
     (role agent), `tool.completed` (role tool_result). Input messages flagged as cancellation
     notices are messages like any other: the conversation shows that the user cancelled.
     """
+    return [message_from_event(event) for event in message_events(session)]
+
+
+def message_events(session) -> QuerySet[Event]:
+    """The events that carry the session's messages, in sequence order (message_from_event turns each into one)."""
     session_id = getattr(session, "pk", session)
-    events = Event.objects.filter(session_id=session_id, type__in=MESSAGE_EVENT_TYPES).order_by("sequence")
-    return [message_from_event(event) for event in events]
+    return Event.objects.filter(session_id=session_id, type__in=MESSAGE_EVENT_TYPES).order_by("sequence")
 
 
 def message_from_event(event: Event) -> dict:

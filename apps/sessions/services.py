@@ -6,19 +6,21 @@ answered with 201 is committed before anyone is told about it.
 """
 
 import functools
+import json
 import logging
 import random
 import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.core import ids
-from apps.core.exceptions import InvalidRequest, NotFound, Unprocessable
+from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound, Unprocessable
 from apps.core.fields import format_ts
 from apps.core.services import model_update
 from apps.llm.selectors import model_get_in_org
@@ -285,6 +287,24 @@ def preview_text(text: str) -> str:
     return text[:PREVIEW_CHARS]
 
 
+def message_limits_check(*, content: list[dict], metadata: dict | None = None, tags: list | None = None) -> None:
+    """Per-message bounds (docs/streaming.md, "Limits"): every message is stored in the event log and
+    replayed to the model at every step, so one message must not be able to grow them without bound.
+    Over a limit -> 400 "Input exceeds allowed limits"."""
+    if len(content) > settings.SESSION_MESSAGE_MAX_PARTS:
+        raise InputTooLarge(log_detail=f"{len(content)} content parts")
+    text_bytes = sum(len(part.get("text", "").encode()) for part in content if part.get("type") == "text")
+    if text_bytes > settings.SESSION_MESSAGE_MAX_TEXT_BYTES:
+        raise InputTooLarge(log_detail=f"{text_bytes} bytes of text")
+    image_chars = sum(len(part.get("base64") or "") for part in content if part.get("type") == "image")
+    image_chars += sum(len(part.get("url") or "") for part in content if part.get("type") == "image")
+    if image_chars > settings.SESSION_MESSAGE_MAX_IMAGE_BYTES:
+        raise InputTooLarge(log_detail=f"{image_chars} characters of image data")
+    extra = json.dumps([metadata, tags], ensure_ascii=False, default=str)
+    if len(extra.encode()) > settings.SESSION_MESSAGE_MAX_METADATA_BYTES:
+        raise InputTooLarge(log_detail="message metadata/tags too large")
+
+
 @retry_on_conflict
 @transaction.atomic
 def message_create(
@@ -307,6 +327,7 @@ def message_create(
     validated (user part types only); `controls.model_id` must be a model of the session's
     organization (404 "Model not found").
     """
+    message_limits_check(content=content, metadata=metadata, tags=tags)
     if controls and controls.get("model_id"):
         _model_in_org(session.organization, ids.parse_id("model", controls["model_id"]))
     message: dict = {

@@ -71,6 +71,20 @@ def _single_line(value: str) -> str:
 
 CONNECTED = frame(event="connected", data={"status": "connected"})
 DISCONNECTING = frame(event="disconnecting", retry=RETRY_MIN_MS, data={"reason": "connection_cycle", "retry_ms": 100})
+SHUTDOWN_DISCONNECTING = frame(
+    event="disconnecting", retry=RETRY_MIN_MS, data={"reason": "server_shutdown", "retry_ms": 100}
+)
+
+# Set when this process is shutting down (gunicorn.conf.py calls shutdown_streams from the worker's signal
+# handlers): every open stream sends `disconnecting` and ends at once, so the worker exits well within
+# graceful_timeout and clients reconnect (to another worker) with their cursor instead of being cut off.
+shutting_down = threading.Event()
+
+
+def shutdown_streams() -> None:
+    """End every open stream of this process promptly (each sends `disconnecting` first)."""
+    shutting_down.set()
+    hub.wake_all()
 HEARTBEAT = comment("heartbeat")
 
 
@@ -159,6 +173,9 @@ class EventStream:
     def frames(self) -> Iterator[bytes]:
         """The response body. Closing the generator (client gone, server stop) unregisters the stream."""
         yield CONNECTED
+        if shutting_down.is_set():
+            yield SHUTDOWN_DISCONNECTING
+            return
         waiter = hub.subscribe(self.session_id)
         if self.push:
             ensure_listener()
@@ -189,6 +206,9 @@ class EventStream:
                     if len(rows) == self.batch_size:
                         continue  # more stored events to replay
             now = self.clock()
+            if shutting_down.is_set():
+                yield SHUTDOWN_DISCONNECTING
+                return
             if now >= deadline:
                 yield DISCONNECTING
                 return
@@ -205,6 +225,9 @@ class EventStream:
             if not pushed:
                 timeout = min(timeout, poll)
             woken = waiter.wait(timeout)
+            if shutting_down.is_set():
+                yield SHUTDOWN_DISCONNECTING
+                return
             if woken and client_gone(self.client_socket):
                 return
             read = woken or not pushed

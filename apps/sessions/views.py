@@ -1,5 +1,7 @@
 """Sessions, messages, events and the SSE stream (contract 2.4, 2.5, 2.6, 5)."""
 
+from collections.abc import Callable, Iterable, Iterator
+
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -7,14 +9,15 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from apps.core.pagination import SessionPagination, data_envelope
+from apps.core.pagination import SessionPagination
 from apps.core.permissions import OrgScopedMixin, request_organization
 
 from . import selectors, services
-from .events import EventFilter
+from .events import EventFilter, event_to_dict
 from .models import Session
 from .serializers import (
     CancelTurnResponseSerializer,
@@ -36,6 +39,45 @@ EVENT_FILTER_PARAMETERS = [
         "exclude", str, many=True, explode=True, description="Drop these event types, after `types` (max 25)."
     ),
 ]
+
+
+LIST_CHUNK_ROWS = 500
+
+
+class StreamingJSONResponse(StreamingHttpResponse):
+    """A streamed JSON body that can still be read whole (`.content` / `.text`, as the test client's
+    `.json()` does). Servers iterate it chunk by chunk; reading it whole materialises it once."""
+
+    @property
+    def content(self) -> bytes:
+        if not hasattr(self, "_joined"):
+            self._joined = b"".join(self.streaming_content)
+        return self._joined
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(self.charset or "utf-8")
+
+
+def json_list_response(rows: Iterable, render: Callable[[object], dict]) -> StreamingJSONResponse:
+    """`{"data": [...], "total": N}` streamed row by row (docs/streaming.md, "Lists of events and messages").
+
+    The events and messages of a session are not paginated (contract 2.5/2.6) and grow without bound:
+    rows come from a `.iterator(chunk_size=LIST_CHUNK_ROWS)` queryset and are encoded one at a time, so a
+    request holds one chunk in memory, never the whole list. `total` follows `data` (it is counted
+    while streaming). Everything that can fail (404, bad filters) is checked before the first byte.
+    """
+    encoder = JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+    def body() -> Iterator[bytes]:
+        yield b'{"data":['
+        total = 0
+        for row in rows:
+            yield (b"," if total else b"") + encoder.encode(render(row)).encode()
+            total += 1
+        yield b'],"total":%d}' % total
+
+    return StreamingJSONResponse(body(), content_type="application/json")
 
 
 class SessionViewSet(
@@ -125,7 +167,9 @@ class SessionViewSet(
         if request.method == "GET":
             # Messages are already in the API shape (selectors.message_from_event); MessageSerializer
             # documents it. Optional keys a message does not have are omitted, not null.
-            return Response(data_envelope(selectors.message_list(session)))
+            return json_list_response(
+                selectors.message_events(session).iterator(chunk_size=LIST_CHUNK_ROWS), selectors.message_from_event
+            )
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -151,7 +195,7 @@ class SessionViewSet(
         event_filter = EventFilter.from_query(request.query_params)
         after = selectors.event_cursor(session_id=session.pk, since_id=event_filter.since_id)
         rows = selectors.event_list(session_id=session.pk, event_filter=event_filter, after_sequence=after)
-        return Response(data_envelope(EventSerializer(rows, many=True).data))
+        return json_list_response(rows.iterator(chunk_size=LIST_CHUNK_ROWS), event_to_dict)
 
 
 class EventStreamRenderer(BaseRenderer):

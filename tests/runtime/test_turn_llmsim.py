@@ -98,7 +98,14 @@ def test_second_message_starts_a_second_turn_with_history(make_chat):
     assert [m["role"] for m in chat.messages()] == ["user", "agent", "user", "agent"]
     assert chat.last_agent_text() == "You said: second"
     generations = chat.events(types="llm.generation")
-    assert len(generations[1]["data"]["messages"]) == 4  # system + user, agent, user
+    # Each llm.generation stores the system prompt and the messages added since the previous generation
+    # (the whole history was sent to the model; earlier generations hold the rest).
+    first, second = (g["data"] for g in generations)
+    assert [(m["role"], m["content"][0]["text"]) for m in first["messages"]] == [
+        ("system", "You are a helpful test agent."), ("user", "first")]
+    assert [(m["role"], m["content"][0]["text"]) for m in second["messages"]] == [
+        ("system", "You are a helpful test agent."), ("agent", "You said: first"), ("user", "second")]
+    assert second["messages_after_sequence"] == first["messages"][1]["sequence"]
     assert Turn.objects.filter(status="completed").count() == 2
     assert chat.refresh()["usage"]["output_tokens"] == 3 + 3
 
@@ -108,3 +115,20 @@ def test_nothing_pending_runs_nothing(make_chat):
     chat.run()
     assert chat.types() == ["session.started"]
     assert not Turn.objects.exists()
+
+
+def test_llm_generation_does_not_copy_the_history_or_image_data(make_chat):
+    chat = make_chat(capabilities=["current_time"])
+    image = {"type": "image", "base64": "iVBORw0KGgoA" * 100, "media_type": "image/png"}
+    response = chat.client.post(f"/v1/sessions/{chat.id}/messages", {"message": {"role": "user", "content": [
+        {"type": "text", "text": "What time is it?\n/tool get_current_time {}"}, image]}}, format="json")
+    assert response.status_code == 201
+    chat.run()
+    first, second = (g["data"] for g in chat.events(types="llm.generation"))
+    assert [m["role"] for m in first["messages"]] == ["system", "user"]
+    stored_image = first["messages"][1]["content"][1]
+    assert "base64" not in stored_image and stored_image["base64_omitted_chars"] == len(image["base64"])
+    # The second step's generation holds only what the first one added: the tool call and its result.
+    assert [m["role"] for m in second["messages"]] == ["system", "agent", "tool_result"]
+    # The turn itself went on normally.
+    assert chat.last_agent_text().startswith("Tool results:")

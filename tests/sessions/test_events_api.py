@@ -134,3 +134,16 @@ def test_messages_in_event_data_carry_their_event_sequence(session):
                          data={"message": {"id": "message_x", "role": "agent", "content": []}})
     assert event.data["message"]["sequence"] == event.sequence
     assert event.data["message"]["session_id"] == format_id("session", session.pk)
+
+
+def test_event_list_streams_past_one_chunk_with_filters(api_client, session, session_url):
+    for i in range(1100):
+        event_append(session_id=session.pk, type="output.message.delta", data={"i": i})
+    response = api_client.get(session_url + "/events?types=output.message.delta")
+    assert response.status_code == 200 and response.streaming
+    body = response.json()
+    assert body["total"] == 1100 and [e["data"]["i"] for e in body["data"]] == list(range(1100))
+    after = body["data"][599]["id"]
+    rest = api_client.get(session_url + f"/events?since_id={after}").json()
+    assert rest["total"] == 500 and rest["data"][0]["data"] == {"i": 600}
+    assert api_client.get(session_url + "/events?types=bogus").status_code == 400  # checked before streaming

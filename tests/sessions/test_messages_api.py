@@ -167,3 +167,46 @@ def test_message_list_selector_is_what_the_runtime_reads(session):
     event = message_create(session=session, content=[{"type": "text", "text": "hello"}], start_turn=False)
     assert message_list(session) == [event.data["message"]]
     assert event.data["message"]["sequence"] == event.sequence
+
+
+def part(value: str) -> dict:
+    return {"type": "text", "text": value}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        [part("x" * (256 * 1024 + 1))],  # one text part over 256 KiB
+        [part("é" * (128 * 1024 + 1))],  # counted in UTF-8 bytes
+        [part("x" * 1024)] * 257,  # over the parts bound (and together over the text bound)
+        [part("hi")] * 101,  # too many parts
+        [{"type": "image", "base64": "QUJD" * (1536 * 1024 + 1), "media_type": "image/png"}],  # > 6 MiB
+    ],
+    ids=["text", "utf8-text", "many-text-parts", "parts", "image"],
+)
+def test_oversized_messages_are_400_and_store_nothing(api_client, session, session_url, settings, content):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
+    response = post(api_client, session_url, {"message": {"role": "user", "content": content}})
+    assert response.status_code == 400
+    assert response.json() == {"error": "Input exceeds allowed limits", "status": 400}
+    assert api_client.get(session_url + "/messages").json()["total"] == 0
+    assert session.turns.count() == 0
+
+
+def test_a_message_at_the_limits_is_accepted(api_client, session_url):
+    content = [part("x" * (256 * 1024 - 100)), *[part("y")] * 98, {"type": "image", "url": "https://x.test/a.png"}]
+    response = post(api_client, session_url, {"message": {"role": "user", "content": content}})
+    assert response.status_code == 201
+
+
+def test_message_list_streams_past_one_chunk(api_client, session, session_url):
+    from apps.sessions.services import message_create
+
+    for i in range(1203):
+        message_create(session=session, content=[part(f"m{i}")], start_turn=False)
+    response = api_client.get(session_url + "/messages")
+    assert response.status_code == 200 and response.streaming and response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["total"] == 1203
+    assert [m["content"][0]["text"] for m in body["data"]] == [f"m{i}" for i in range(1203)]
+    assert [m["sequence"] for m in body["data"]] == list(range(2, 1205))
