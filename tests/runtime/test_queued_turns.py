@@ -40,18 +40,20 @@ def test_cancel_without_an_open_turn_is_still_422(make_chat):
     assert response.json() == {"error": "Cannot cancel session: session is not active", "status": 422}
 
 
-def _age(turn: Turn, seconds: int) -> None:
-    old = timezone.now() - timedelta(seconds=seconds)
+def _old_queued_turn(make_chat, text: str):
+    """A chat whose message's turn has waited in the queue for 10 minutes (lease: 30 s)."""
+    chat = make_chat()
+    chat.post(text)
+    turn = Turn.objects.get(status="queued")
+    old = timezone.now() - timedelta(seconds=600)
     # heartbeat_at too: a turn requeued by an earlier sweep carries the requeue time there.
     Turn.objects.filter(pk=turn.pk).update(created_at=old, updated_at=old, heartbeat_at=old)
+    return chat, turn
 
 
 def test_recovery_leaves_queued_turns_whose_task_still_waits(make_chat, settings):
     settings.RUNTIME_TURN_LEASE_SECS = 30
-    chat = make_chat()
-    chat.post("waiting in a backlog")
-    turn = Turn.objects.get(status="queued")
-    _age(turn, 600)
+    chat, turn = _old_queued_turn(make_chat, "waiting in a backlog")
     # The message's task was enqueued on commit (the test transaction never commits: enqueue it as it would be).
     from apps.sessions.tasks import enqueue_turn
 
@@ -64,10 +66,7 @@ def test_recovery_leaves_queued_turns_whose_task_still_waits(make_chat, settings
 
 def test_recovery_re_enqueues_a_queued_turn_whose_task_is_gone(make_chat, settings):
     settings.RUNTIME_TURN_LEASE_SECS = 30
-    chat = make_chat()
-    chat.post("lost task")
-    turn = Turn.objects.get(status="queued")
-    _age(turn, 600)
+    chat, _ = _old_queued_turn(make_chat, "lost task")
     assert DBTaskResult.objects.count() == 0  # its enqueue was lost
     assert turns_recover_stale() == 1
     assert DBTaskResult.objects.filter(status="READY", args_kwargs__args__0=str(chat.pk)).count() == 1
