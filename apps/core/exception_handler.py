@@ -8,6 +8,7 @@ import logging
 
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -58,6 +59,11 @@ def _classify(exc: Exception) -> tuple[int, str | None, dict]:
     if isinstance(exc, drf.APIException):
         status = exc.status_code
         return status, None, {}
+    if isinstance(exc, OperationalError):
+        # The database is unreachable or saturated (connection refused, pool exhausted, too many
+        # clients): temporary, so 503 with a retry hint rather than a 500.
+        logger.error("database unavailable: %s", type(exc.__cause__ or exc).__name__, exc_info=exc)
+        return 503, "Service unavailable", {"Retry-After": "1"}
     logger.exception("unhandled exception: %s", type(exc).__name__, exc_info=exc)
     return 500, "Internal server error", {}
 

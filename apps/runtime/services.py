@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from apps.capabilities import registry
 from apps.capabilities.base import ToolContext
+from apps.core.exceptions import ApplicationError
 from apps.core.fields import format_ts
 from apps.core.ids import format_id, new_id, parse_id
 from apps.core.usage import UsageFields, usage_increment_expressions
@@ -50,6 +51,7 @@ from apps.llm.clients import (
     provider_settings,
 )
 from apps.llm.models import LlmModel
+from apps.llm.services import provider_base_url_check
 from apps.sessions.models import Event, Session, Turn
 from apps.sessions.services import event_append, message_text, preview_text
 
@@ -537,6 +539,10 @@ class TurnRunner:
         model = self.model
         if model.status != "active" or model.provider.status != "active":
             raise ProviderError("The model or its provider is disabled", permanent=True)
+        try:
+            provider_base_url_check(model.provider)  # SSRF policy for org-chosen base URLs
+        except ApplicationError as exc:
+            raise ProviderError(exc.message, permanent=True) from exc
         return build_client(provider_settings(model.provider, model.model_id))
 
     def stream(self, request: LLMRequest, span: str) -> StepResult:

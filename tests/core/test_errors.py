@@ -142,3 +142,17 @@ def test_json_with_unstorable_key_is_400(api_client):
     response = api_client.post("/v1/_test/echo", data=body, content_type="application/json")
     assert_envelope(response, 400, "Invalid request")
 
+
+
+def test_database_unavailable_in_a_view_is_503_with_retry_after(api_client, monkeypatch, default_org):
+    from django.db import OperationalError
+
+    from apps.accounts import authentication
+
+    def unavailable(*args, **kwargs):
+        raise OperationalError("connection pool exhausted")
+
+    monkeypatch.setattr(authentication.EverrunsAuthentication, "authenticate", unavailable)
+    response = api_client.get("/v1/_test/admin-only")
+    assert_envelope(response, 503, "Service unavailable")
+    assert response["Retry-After"] == "1"

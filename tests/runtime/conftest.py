@@ -94,3 +94,9 @@ def _fast_runtime(settings):
     settings.RUNTIME_LLM_RETRY_BASE_SECS = 0
     settings.RUNTIME_DELTA_BATCH_MS = 0
     settings.RUNTIME_CHECK_INTERVAL_MS = 10
+
+
+@pytest.fixture(autouse=True)
+def _fakes_are_on_loopback(settings):
+    """The fake providers listen on 127.0.0.1, which the SSRF policy refuses unless explicitly allowed."""
+    settings.LLM_ALLOW_PRIVATE_BASE_URLS = True
