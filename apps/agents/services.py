@@ -17,6 +17,7 @@ from apps.core import ids
 from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
 from apps.core.textsafety import ensure_storable
 from apps.llm.models import LlmModel
+from apps.llm.selectors import model_get_in_org
 
 from . import transfer
 from .models import Agent
@@ -79,10 +80,7 @@ def _resolve_model(organization: Organization, model_id: uuid.UUID | str | None)
         model_id = ids.parse_id_or_400("model", model_id)
     elif not isinstance(model_id, uuid.UUID):
         raise InvalidRequest(log_detail="default_model_id must be a model id string")
-    model = LlmModel.objects.filter(organization=organization, pk=model_id).first()
-    if model is None:
-        raise NotFound("Model not found")
-    return model
+    return model_get_in_org(organization=organization, model_id=model_id)
 
 
 def agent_clean_input(*, organization: Organization, data: dict[str, Any]) -> dict[str, Any]:
