@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from apps.core.fields import TimestampField
+from apps.core.fields import StrictCharField, StrictIntegerField, TimestampField
 from apps.core.ids import format_id
 
 from .selectors import roles_for
@@ -14,29 +14,29 @@ MAX_PASSWORD_LENGTH = 1024
 # --------------------------------------------------------------------------- requests
 class LoginSerializer(serializers.Serializer):
     # Not an EmailField: a malformed address is just an unknown account (401), like any other.
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
 
 
 class RegisterSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
-    name = serializers.CharField(max_length=255)
+    password = StrictCharField(max_length=MAX_PASSWORD_LENGTH, trim_whitespace=False)
+    name = StrictCharField(max_length=255)
 
 
 class RefreshSerializer(serializers.Serializer):
     """The refresh token may come in the body or in the `refresh_token` cookie."""
 
-    refresh_token = serializers.CharField(required=False, allow_blank=True, max_length=4096)
+    refresh_token = StrictCharField(required=False, allow_blank=True, max_length=4096)
 
 
 class ApiKeyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=255)
+    name = StrictCharField(max_length=255)
     scopes = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, max_length=32,
+        child=StrictCharField(max_length=64), required=False, max_length=32,
         help_text='Stored, not enforced; empty or omitted means ["*"] (full access).',
     )
-    expires_in_days = serializers.IntegerField(
+    expires_in_days = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=3650,
         help_text="Days until the key stops working (1..3650); omitted or null: never expires.",
     )
@@ -44,16 +44,16 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 
 # --------------------------------------------------------------------------- responses
 class TokenResponseSerializer(serializers.Serializer):
-    access_token = serializers.CharField()
-    token_type = serializers.CharField(default="Bearer")
+    access_token = StrictCharField()
+    token_type = StrictCharField(default="Bearer")
     expires_in = serializers.IntegerField(help_text="Access token lifetime in seconds.")
-    refresh_token = serializers.CharField()
+    refresh_token = StrictCharField()
 
 
 class AuthConfigSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=["none", "admin", "full", "external"])
     password_auth_enabled = serializers.BooleanField()
-    oauth_providers = serializers.ListField(child=serializers.CharField())
+    oauth_providers = serializers.ListField(child=StrictCharField())
     signup_enabled = serializers.BooleanField()
 
 
@@ -62,7 +62,7 @@ class UserInfoSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(read_only=True)
     email = serializers.EmailField(read_only=True)
-    name = serializers.CharField(read_only=True)
+    name = StrictCharField(read_only=True)
     roles = serializers.SerializerMethodField()
     avatar_url = serializers.URLField(read_only=True, allow_null=True)
     organization_id = serializers.SerializerMethodField(
@@ -81,10 +81,10 @@ class UserSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(read_only=True)
     email = serializers.EmailField(read_only=True)
-    name = serializers.CharField(read_only=True)
+    name = StrictCharField(read_only=True)
     avatar_url = serializers.URLField(read_only=True, allow_null=True)
     roles = serializers.SerializerMethodField()
-    auth_provider = serializers.CharField(read_only=True, allow_null=True)
+    auth_provider = StrictCharField(read_only=True, allow_null=True)
     created_at = TimestampField(read_only=True)
 
     def get_roles(self, user) -> list[str]:
@@ -95,9 +95,9 @@ class ApiKeySerializer(serializers.Serializer):
     """ApiKeyListItem: never the key itself, only its display prefix."""
 
     id = serializers.UUIDField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    key_prefix = serializers.CharField(read_only=True)
-    scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    name = StrictCharField(read_only=True)
+    key_prefix = StrictCharField(read_only=True)
+    scopes = serializers.ListField(child=StrictCharField(), read_only=True)
     expires_at = TimestampField(read_only=True, allow_null=True)
     last_used_at = TimestampField(read_only=True, allow_null=True)
     created_at = TimestampField(read_only=True)
@@ -107,9 +107,9 @@ class ApiKeyCreatedSerializer(serializers.Serializer):
     """ApiKeyCreated: the only response that ever contains the full key."""
 
     id = serializers.UUIDField(read_only=True)
-    name = serializers.CharField(read_only=True)
-    key = serializers.CharField(read_only=True)
-    key_prefix = serializers.CharField(read_only=True)
-    scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
+    name = StrictCharField(read_only=True)
+    key = StrictCharField(read_only=True)
+    key_prefix = StrictCharField(read_only=True)
+    scopes = serializers.ListField(child=StrictCharField(), read_only=True)
     expires_at = TimestampField(read_only=True, allow_null=True)
     created_at = TimestampField(read_only=True)

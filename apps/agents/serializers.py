@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.capabilities.serializers import ToolDefinitionSerializer
-from apps.core.fields import PublicIdField, TimestampField
+from apps.core.fields import PublicIdField, StrictCharField, TimestampField
 
 from .models import Agent
 
@@ -30,15 +30,6 @@ USAGE_SCHEMA = {
     "description": "Cumulative token usage across the agent's sessions; null before the first turn.",
     "properties": {key: {"type": "integer"} for key in Agent.USAGE_KEYS},
 }
-
-
-class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers/booleans instead of silently stringifying them (wrong type -> 400)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 @extend_schema_field(CAPABILITY_REF_SCHEMA)
@@ -124,5 +115,5 @@ class AgentPreviewSerializer(serializers.Serializer):
 class AgentPreviewResultSerializer(serializers.Serializer):
     """The effective system prompt (capability additions first) and the tools the model would get."""
 
-    system_prompt = serializers.CharField()
+    system_prompt = StrictCharField()
     tools = ToolDefinitionSerializer(many=True)

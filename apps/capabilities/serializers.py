@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from apps.core.fields import StrictCharField
+
 CAPABILITY_STATUSES = ["available", "experimental", "coming_soon", "deprecated"]
 RISK_LEVELS = ["low", "medium", "high"]
 
@@ -9,30 +11,30 @@ RISK_LEVELS = ["low", "medium", "high"]
 class CapabilitySerializer(serializers.Serializer):
     """CapabilityInfo as listed by GET /v1/capabilities."""
 
-    id = serializers.CharField()
-    name = serializers.CharField()
-    description = serializers.CharField()
+    id = StrictCharField()
+    name = StrictCharField()
+    description = StrictCharField()
     status = serializers.ChoiceField(choices=CAPABILITY_STATUSES)
-    icon = serializers.CharField(allow_null=True)
-    category = serializers.CharField(allow_null=True)
+    icon = StrictCharField(allow_null=True)
+    category = StrictCharField(allow_null=True)
     is_mcp = serializers.BooleanField()
-    dependencies = serializers.ListField(child=serializers.CharField())
-    features = serializers.ListField(child=serializers.CharField())
+    dependencies = serializers.ListField(child=StrictCharField())
+    features = serializers.ListField(child=StrictCharField())
     risk_level = serializers.ChoiceField(choices=RISK_LEVELS)
 
 
 class ToolDefinitionSerializer(serializers.Serializer):
     """A JSON-schema tool definition as offered to the model."""
 
-    name = serializers.CharField()
-    description = serializers.CharField()
+    name = StrictCharField()
+    description = StrictCharField()
     parameters = serializers.DictField(help_text="JSON Schema of the tool's arguments")
 
 
 class CapabilityDetailSerializer(CapabilitySerializer):
     """CapabilityInfo plus the prompt addition and tool definitions (GET /v1/capabilities/{id})."""
 
-    system_prompt = serializers.CharField(allow_null=True)
+    system_prompt = StrictCharField(allow_null=True)
     tool_definitions = serializers.SerializerMethodField()
 
     def get_tool_definitions(self, capability) -> list[dict]:

@@ -25,6 +25,28 @@ class PublicIdField(serializers.Field):
         return value
 
 
+class StrictCharField(serializers.CharField):
+    """A CharField that takes JSON strings only.
+
+    DRF's CharField turns 5 into "5"; a JSON API should answer a wrong type with 400, as an
+    experienced client expects (and as the contract's typed schema says).
+    """
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that takes JSON integers only (DRF's accepts "5" and 5.0)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class TimestampField(serializers.DateTimeField):
     """RFC 3339 in UTC with a Z suffix and millisecond precision (contract 1.4)."""
 

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.fields import PublicIdField, TimestampField
+from apps.core.fields import PublicIdField, StrictCharField, TimestampField
 
 from . import services
 from .models import SessionFile
@@ -64,7 +64,7 @@ class FileListSerializer(serializers.Serializer):
 class SessionFileCreateSerializer(serializers.Serializer):
     """Create a file (`content`, `encoding`, `is_readonly`) or a directory (`is_directory: true`)."""
 
-    content = serializers.CharField(required=False, default="", allow_blank=True, trim_whitespace=False)
+    content = StrictCharField(required=False, default="", allow_blank=True, trim_whitespace=False)
     encoding = serializers.ChoiceField(choices=services.ENCODINGS, default=services.ENCODING_TEXT)
     is_directory = serializers.BooleanField(default=False)
     is_readonly = serializers.BooleanField(default=False)
@@ -73,7 +73,7 @@ class SessionFileCreateSerializer(serializers.Serializer):
 class SessionFileUpdateSerializer(serializers.Serializer):
     """Replace a file's content."""
 
-    content = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    content = StrictCharField(allow_blank=True, trim_whitespace=False)
     encoding = serializers.ChoiceField(choices=services.ENCODINGS, default=services.ENCODING_TEXT)
 
 
@@ -90,32 +90,32 @@ class FileDeletedSerializer(serializers.Serializer):
 
 
 class FileStatRequestSerializer(serializers.Serializer):
-    path = serializers.CharField(trim_whitespace=False)
+    path = StrictCharField(trim_whitespace=False)
 
 
 class FileTransferRequestSerializer(serializers.Serializer):
     """Body of move and copy."""
 
-    src_path = serializers.CharField(trim_whitespace=False)
-    dst_path = serializers.CharField(trim_whitespace=False)
+    src_path = StrictCharField(trim_whitespace=False)
+    dst_path = StrictCharField(trim_whitespace=False)
 
 
 class FileGrepRequestSerializer(serializers.Serializer):
-    pattern = serializers.CharField(trim_whitespace=False, help_text="Regular expression (Python syntax).")
-    path_pattern = serializers.CharField(
+    pattern = StrictCharField(trim_whitespace=False, help_text="Regular expression (Python syntax).")
+    path_pattern = StrictCharField(
         required=False, allow_null=True, trim_whitespace=False,
         help_text="Glob over the full path when it contains '/', else over the file name (e.g. '*.md').",
     )
 
 
 class GrepMatchSerializer(serializers.Serializer):
-    path = serializers.CharField()
+    path = StrictCharField()
     line_number = serializers.IntegerField()
-    line = serializers.CharField()
+    line = StrictCharField()
 
 
 class GrepFileSerializer(serializers.Serializer):
-    path = serializers.CharField()
+    path = StrictCharField()
     matches = GrepMatchSerializer(many=True)
 
 

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.fields import PublicIdField, TimestampField
+from apps.core.fields import PublicIdField, StrictCharField, TimestampField
 
 from .catalogue import model_profile
 from .models import LlmModel, LlmProvider
@@ -35,14 +35,14 @@ class LlmProviderSerializer(serializers.ModelSerializer):
 
 def _api_key_field() -> serializers.CharField:
     # Write-only by construction: input serializers are never used to render a response.
-    return serializers.CharField(
+    return StrictCharField(
         write_only=True, required=False, allow_null=True, allow_blank=True, max_length=4096,
         help_text="Write-only. Encrypted at rest; never returned. null or \"\" removes the stored key.",
     )
 
 
 def _base_url_field() -> serializers.CharField:
-    return serializers.CharField(
+    return StrictCharField(
         required=False, allow_null=True, allow_blank=True, max_length=2048, validators=[validate_base_url],
         help_text="Custom http(s) endpoint (e.g. an OpenAI-compatible server). null or \"\" = the official one.",
     )
@@ -51,7 +51,7 @@ def _base_url_field() -> serializers.CharField:
 class LlmProviderCreateSerializer(serializers.Serializer):
     """A new provider; `api_key` is optional (env fallbacks may apply)."""
 
-    name = serializers.CharField(max_length=255)
+    name = StrictCharField(max_length=255)
     provider_type = serializers.ChoiceField(choices=PROVIDER_TYPES)
     api_key = _api_key_field()
     base_url = _base_url_field()
@@ -107,31 +107,31 @@ class LlmModelLimitsSerializer(serializers.Serializer):
 
 
 class LlmModelModalitiesSerializer(serializers.Serializer):
-    input = serializers.ListField(child=serializers.CharField())
-    output = serializers.ListField(child=serializers.CharField())
+    input = serializers.ListField(child=StrictCharField())
+    output = serializers.ListField(child=StrictCharField())
 
 
 class ReasoningEffortValueSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    value = serializers.CharField()
+    name = StrictCharField()
+    value = StrictCharField()
 
 
 class ReasoningEffortSerializer(serializers.Serializer):
     values = ReasoningEffortValueSerializer(many=True)
-    default = serializers.CharField()
+    default = StrictCharField()
 
 
 class LlmModelProfileSerializer(serializers.Serializer):
     """Read-only facts about a well-known model, from the static catalogue (apps/llm/catalogue.py)."""
 
-    name = serializers.CharField()
-    family = serializers.CharField()
-    release_date = serializers.CharField(allow_null=True)
-    last_updated = serializers.CharField(allow_null=True)
+    name = StrictCharField()
+    family = StrictCharField()
+    release_date = StrictCharField(allow_null=True)
+    last_updated = StrictCharField(allow_null=True)
     attachment = serializers.BooleanField()
     reasoning = serializers.BooleanField()
     temperature = serializers.BooleanField()
-    knowledge = serializers.CharField(allow_null=True)
+    knowledge = StrictCharField(allow_null=True)
     tool_call = serializers.BooleanField()
     structured_output = serializers.BooleanField()
     open_weights = serializers.BooleanField()
@@ -142,8 +142,8 @@ class LlmModelProfileSerializer(serializers.Serializer):
 
 
 class LlmModelWithProviderSerializer(LlmModelSerializer):
-    provider_name = serializers.CharField(source="provider.name", read_only=True)
-    provider_type = serializers.CharField(source="provider.provider_type", read_only=True)
+    provider_name = StrictCharField(source="provider.name", read_only=True)
+    provider_type = StrictCharField(source="provider.provider_type", read_only=True)
     profile = serializers.SerializerMethodField()
 
     class Meta(LlmModelSerializer.Meta):
@@ -158,9 +158,9 @@ class LlmModelWithProviderSerializer(LlmModelSerializer):
 class LlmModelCreateSerializer(serializers.Serializer):
     """A model of the provider; `is_default: true` takes the default over from the provider's previous one."""
 
-    model_id = serializers.CharField(max_length=255)
-    display_name = serializers.CharField(max_length=255)
-    capabilities = serializers.ListField(child=serializers.CharField(max_length=64), max_length=64, required=False)
+    model_id = StrictCharField(max_length=255)
+    display_name = StrictCharField(max_length=255)
+    capabilities = serializers.ListField(child=StrictCharField(max_length=64), max_length=64, required=False)
     is_default = serializers.BooleanField(required=False)
     is_favorite = serializers.BooleanField(required=False)
     status = serializers.ChoiceField(choices=STATUSES, required=False)

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from apps.capabilities.registry import normalize_refs, resolve
 from apps.core import ids
-from apps.core.fields import PublicIdField, TimestampField, format_ts
+from apps.core.fields import PublicIdField, StrictCharField, TimestampField, format_ts
 
 from .events import event_to_dict
 
@@ -29,7 +29,7 @@ class SessionUsageSerializer(serializers.Serializer):
 class SessionCapabilityRefSerializer(serializers.Serializer):
     """AgentCapabilityConfig: a capability id plus its config."""
 
-    ref = serializers.CharField()
+    ref = StrictCharField()
     config = serializers.DictField()
 
 
@@ -59,7 +59,7 @@ class SessionSerializer(serializers.ModelSerializer):
     agent_id = PublicIdField("agent", source="agent.public_id", read_only=True)
     model_id = PublicIdField("model", read_only=True, allow_null=True)
     capabilities = SessionCapabilityRefSerializer(many=True, read_only=True)
-    status = serializers.CharField(read_only=True, help_text="started | active | idle")
+    status = StrictCharField(read_only=True, help_text="started | active | idle")
     features = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
     started_at = TimestampField(read_only=True, allow_null=True)
@@ -77,7 +77,7 @@ class SessionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(serializers.ListField(child=StrictCharField()))
     def get_features(self, session) -> list[str]:
         return session_features(session)
 
@@ -120,36 +120,36 @@ def session_to_dict(session) -> dict:
 
 class SessionCreateSerializer(serializers.Serializer):
     agent_id = PublicIdField("agent")
-    title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    title = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
     model_id = PublicIdField("model", required=False, allow_null=True)
     capabilities = CapabilityRefsField(required=False, allow_null=True)
 
 
 class SessionUpdateSerializer(serializers.Serializer):
     agent_id = PublicIdField("agent", required=False, help_text="Immutable: only the session's own agent is accepted.")
-    title = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    title = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
     model_id = PublicIdField("model", required=False, allow_null=True)
     capabilities = CapabilityRefsField(required=False, allow_null=True)
 
 
 class CancelTurnResponseSerializer(serializers.Serializer):
-    status = serializers.CharField()
-    message = serializers.CharField()
+    status = StrictCharField()
+    message = StrictCharField()
 
 
 # --------------------------------------------------------------------------- messages
 class ContentPartSerializer(serializers.Serializer):
     """A user content part: `text` {text}, `image` {url | base64 + media_type}, `image_file` {image_id, filename?}."""
 
-    type = serializers.CharField(help_text="text | image | image_file")
-    text = serializers.CharField(required=False, trim_whitespace=False)
-    url = serializers.CharField(required=False)
-    base64 = serializers.CharField(required=False)
-    media_type = serializers.CharField(required=False)
-    image_id = serializers.CharField(required=False)
-    filename = serializers.CharField(required=False, allow_null=True)
+    type = StrictCharField(help_text="text | image | image_file")
+    text = StrictCharField(required=False, trim_whitespace=False)
+    url = StrictCharField(required=False)
+    base64 = StrictCharField(required=False)
+    media_type = StrictCharField(required=False)
+    image_id = StrictCharField(required=False)
+    filename = StrictCharField(required=False, allow_null=True)
 
     def validate(self, attrs: dict) -> dict:
         part_type = attrs["type"]
@@ -178,7 +178,7 @@ class ContentPartSerializer(serializers.Serializer):
 
 
 class ReasoningSerializer(serializers.Serializer):
-    effort = serializers.CharField(help_text="none | minimal | low | medium | high | xhigh")
+    effort = StrictCharField(help_text="none | minimal | low | medium | high | xhigh")
 
     def validate_effort(self, value: str) -> str:
         if value not in REASONING_EFFORTS:
@@ -206,11 +206,11 @@ class ControlsSerializer(serializers.Serializer):
 
 
 class MessageInputSerializer(serializers.Serializer):
-    role = serializers.CharField(required=False, default="user", help_text='only "user" may be sent')
+    role = StrictCharField(required=False, default="user", help_text='only "user" may be sent')
     content = ContentPartSerializer(many=True, allow_empty=False)
     controls = ControlsSerializer(required=False, allow_null=True)
     metadata = serializers.DictField(required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
 
     def validate_role(self, value: str) -> str:
         if value != "user":
@@ -224,7 +224,7 @@ class MessageCreateSerializer(serializers.Serializer):
     message = MessageInputSerializer()
     controls = ControlsSerializer(required=False, allow_null=True)
     metadata = serializers.DictField(required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
 
     def validate(self, attrs: dict) -> dict:
         message = attrs["message"]
@@ -238,32 +238,32 @@ class MessageCreateSerializer(serializers.Serializer):
 class MessageSerializer(serializers.Serializer):
     """Message (contract 3.3), read back from its event."""
 
-    id = serializers.CharField()
-    session_id = serializers.CharField()
+    id = StrictCharField()
+    session_id = StrictCharField()
     sequence = serializers.IntegerField()
-    role = serializers.CharField(help_text="user | agent | tool_result")
+    role = StrictCharField(help_text="user | agent | tool_result")
     content = serializers.ListField(child=serializers.DictField())
     controls = serializers.DictField(required=False)
     metadata = serializers.DictField(required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
-    thinking = serializers.CharField(required=False, allow_null=True)
-    thinking_signature = serializers.CharField(required=False, allow_null=True)
-    created_at = serializers.CharField()
+    tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
+    thinking = StrictCharField(required=False, allow_null=True)
+    thinking_signature = StrictCharField(required=False, allow_null=True)
+    created_at = StrictCharField()
 
 
 # --------------------------------------------------------------------------- events
 class EventSerializer(serializers.Serializer):
     """Event envelope (contract 3.5); rendered by `events.event_to_dict`, the same code as the SSE `data:` line."""
 
-    id = serializers.CharField()
-    type = serializers.CharField()
-    ts = serializers.CharField()
-    session_id = serializers.CharField()
+    id = StrictCharField()
+    type = StrictCharField()
+    ts = StrictCharField()
+    session_id = StrictCharField()
     sequence = serializers.IntegerField()
     context = serializers.DictField()
     data = serializers.DictField()
     metadata = serializers.JSONField(required=False, allow_null=True)
-    tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
 
     def to_representation(self, instance) -> dict:
         return event_to_dict(instance)
