@@ -13,6 +13,7 @@ docs/benchmarks.md. Loopback only; bounded by --timeout.
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import statistics
@@ -46,12 +47,15 @@ class Client:
         self.duplicates = 0
         self.errors = 0
         self.tasks: list[asyncio.Task] = []
+        # Why streams did not connect or ended early: "status 503", "ConnectionResetError", "eof", ...
+        self.outcomes: collections.Counter[str] = collections.Counter()
 
     async def stream(self, session_hex: str, opened: asyncio.Event) -> None:
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", self.port, limit=1 << 20)
-        except OSError:
+        except OSError as exc:
             self.errors += 1
+            self.outcomes[f"connect {type(exc).__name__}"] += 1
             opened.set()
             return
         writer.write(request_bytes(f"/v1/sessions/session_{session_hex}/sse"))
@@ -67,7 +71,12 @@ class Client:
                         if frame["id"] in self.received:
                             self.duplicates += 1
                         self.received[frame["id"]] = now
-        except (OSError, asyncio.CancelledError):
+            self.outcomes[f"status {decoder.status} then eof" if decoder.status != 200 else "eof after 200"] += 1
+            if decoder.status != 200:
+                self.outcomes[f"body {frames.buffer[:200]!r}"] += 1
+        except OSError as exc:
+            self.outcomes[f"read {type(exc).__name__}"] += 1
+        except asyncio.CancelledError:
             pass
         finally:
             opened.set()
@@ -165,6 +174,7 @@ async def run(args) -> dict:
             "threads_per_worker": threads,
             "server_cpu": cpu,
             "writer_behind_secs": written["behind_secs"],
+            "outcomes": dict(client.outcomes),
         }
 
 
@@ -174,6 +184,8 @@ def table(result: dict) -> str:
         ("gunicorn workers x max threads", f"{result['workers']} x {result['threads']}"),
         ("streams requested / connected / open at end", f"{result['streams']} / {result['connected']} / "
                                                         f"{result['still_open']}"),
+        ("streams that failed (why)", ", ".join(f"{n} {why}" for why, n in result["outcomes"].items()
+                                                  if not why.startswith("body")) or "none"),
         ("time to open all streams", f"{result['connect_secs']:.1f} s"),
         ("threads per worker (incl. idle)", ", ".join(map(str, result["threads_per_worker"]))),
         ("events written (steady rate)", f"{result['written']} ({result['rate']:g}/s for {result['duration']:g} s)"),
@@ -202,6 +214,8 @@ def main() -> None:
     result = asyncio.run(asyncio.wait_for(run(args), args.timeout))
     text = table(result)
     print(text)
+    if result["outcomes"]:
+        print("failed streams:", result["outcomes"], file=sys.stderr)
     if args.record:
         command = f"bench/sse.py --streams {args.streams} --rate {args.rate:g} --duration {args.duration:g}"
         record(f"SSE run, {result['database']}", f".venv/bin/python {command}", text)

@@ -122,6 +122,9 @@ class Stack:
     def __exit__(self, *exc) -> None:
         self.stop_server()
         self._drop_database()
+        if keep := os.environ.get("STACK_KEEP_LOG"):
+            with contextlib.suppress(OSError):
+                shutil.copy(self.log_path, keep)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # ------------------------------------------------------------------ database

@@ -172,6 +172,13 @@ class EventStream:
 
     def frames(self) -> Iterator[bytes]:
         """The response body. Closing the generator (client gone, server stop) unregisters the stream."""
+        # The view's queries (auth, session, cursor) are done: give their connection back before anything
+        # can wait. Otherwise a stream would wait for a read slot (_slots) holding a pooled connection
+        # while a slot holder waits for a connection from the exhausted pool: during a connect storm
+        # every pooled connection ended up held that way, and reads and new streams failed with
+        # PoolTimeout (503) after DB_POOL_TIMEOUT_SECS. Every read now takes the slot first, then a
+        # connection, and holds neither while it waits.
+        release_db_connection()
         yield CONNECTED
         if shutting_down.is_set():
             yield SHUTDOWN_DISCONNECTING
