@@ -19,6 +19,11 @@ Reasoning and measured numbers: docs/streaming.md and docs/benchmarks.md.
 
 import os
 
+from apps.core.gunicorn_errors import install as install_json_errors
+
+# Errors gunicorn answers itself (malformed HTTP, over-long request lines/headers) use the JSON envelope.
+install_json_errors()
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
