@@ -272,6 +272,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's default config gives "django" its own console handler under DEBUG; with propagation to
+        # our root handler every line (e.g. DisallowedHost) would be printed twice, once without request id.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         # Our exception handler logs every error with its request id; Django's own
         # "Internal Server Error" line would duplicate it without the id.
         "django.request": {"handlers": ["console"], "level": "CRITICAL", "propagate": False},
