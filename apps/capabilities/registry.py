@@ -9,7 +9,7 @@ Other areas use only this module's functions:
 import importlib
 import logging
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from apps.core.exceptions import InvalidRequest, Unprocessable
 
@@ -43,11 +43,13 @@ def _catalogue() -> dict[str, Capability]:
 def register(capability: Capability) -> None:
     """Add (or replace) a capability at run time: for tests and future dynamic sources (MCP)."""
     _catalogue()[capability.id] = capability
+    _features.cache_clear()
 
 
 def unregister(capability_id: str) -> None:
     """Remove a capability added with `register` (built-ins come back on the next process start)."""
     _catalogue().pop(capability_id, None)
+    _features.cache_clear()
 
 
 def get_capability(capability_id: str) -> Capability | None:
@@ -125,22 +127,9 @@ def resolve(refs: list[dict]) -> ResolvedCapabilities:
     """
     resolved = ResolvedCapabilities()
     seen: set[str] = set()
-
-    def visit(capability_id: str, stack: tuple[str, ...]) -> None:
-        if capability_id in seen or capability_id in stack:
-            return
-        capability = get_capability(capability_id)
-        if capability is None:
-            logger.warning("skipping unknown capability %r", capability_id)
-            return
-        for dependency in capability.dependencies:
-            visit(dependency, (*stack, capability_id))
-        seen.add(capability_id)
-        resolved.capabilities.append(capability)
-
     for ref in refs or []:
         capability_id = ref.get("ref") if isinstance(ref, dict) else ref
-        visit(capability_id, ())
+        _visit(capability_id, (), seen, resolved.capabilities)
         config = ref.get("config") if isinstance(ref, dict) else None
         if isinstance(config, dict) and capability_id in seen:
             resolved.configs.setdefault(capability_id, {}).update(config)
@@ -159,6 +148,40 @@ def resolve(refs: list[dict]) -> ResolvedCapabilities:
                 resolved.features.append(feature)
     resolved.system_prompt_addition = "\n\n".join(additions)
     return resolved
+
+
+def _visit(capability_id, stack: tuple[str, ...], seen: set[str], out: list[Capability]) -> None:
+    """Depth first: a capability's dependencies, then the capability itself, each once (cycles cut)."""
+    if not isinstance(capability_id, str):  # a hand-edited row; unhashable ids must not crash reads
+        logger.warning("skipping malformed capability id %r", capability_id)
+        return
+    if capability_id in seen or capability_id in stack:
+        return
+    capability = get_capability(capability_id)
+    if capability is None:
+        logger.warning("skipping unknown capability %r", capability_id)
+        return
+    for dependency in capability.dependencies:
+        _visit(dependency, (*stack, capability_id), seen, out)
+    seen.add(capability_id)
+    out.append(capability)
+
+
+def features_of(refs: list) -> list[str]:
+    """`resolve(refs).features`, cached: features depend only on the sequence of capability ids.
+
+    Session and agent lists compute this for every row; agents share a handful of capability sets.
+    """
+    try:
+        key = tuple(ref.get("ref") if isinstance(ref, dict) else ref for ref in refs or [])
+        return list(_features(key))
+    except TypeError:  # an unhashable id in a hand-edited row: resolve skips it like any unknown id
+        return resolve(refs).features
+
+
+@lru_cache(maxsize=1024)
+def _features(capability_ids: tuple) -> tuple[str, ...]:
+    return tuple(resolve(list(capability_ids)).features)
 
 
 def build_system_prompt(refs: list[dict], base_prompt: str) -> str:

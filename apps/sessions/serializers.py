@@ -6,7 +6,7 @@ import binascii
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.capabilities.registry import normalize_refs, resolve
+from apps.capabilities.registry import features_of, normalize_refs
 from apps.core import ids
 from apps.core.fields import PublicIdField, StrictCharField, TimestampField, format_ts
 
@@ -93,7 +93,7 @@ class SessionSerializer(serializers.ModelSerializer):
 
 def session_features(session) -> list[str]:
     """Computed at read time from the agent's capabilities then the session's (contract 3.2)."""
-    return resolve([*(session.agent.capabilities or []), *(session.capabilities or [])]).features
+    return features_of([*(session.agent.capabilities or []), *(session.capabilities or [])])
 
 
 def session_to_dict(session) -> dict:

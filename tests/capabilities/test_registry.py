@@ -112,3 +112,14 @@ def test_dotted_handlers_import():
         for tool in capability.tools:
             handler = import_string(tool.handler) if isinstance(tool.handler, str) else tool.handler
             assert callable(handler), tool.name
+
+
+def test_features_of_matches_resolve_and_follows_registration(graph):
+    refs = [{"ref": "t_app", "config": {"x": 1}}, "t_storage"]
+    assert registry.features_of(refs) == registry.resolve(refs).features == ["file_system", "key_value"]
+    # Cached per id sequence; replacing a capability at run time is seen at once.
+    registry.register(Capability(id="t_base", name="Base", description="", features=("web",)))
+    assert registry.features_of(refs) == ["web", "key_value", "file_system"]
+    registry.unregister("t_app")
+    assert registry.features_of(["t_app"]) == []
+    assert registry.features_of([{"ref": ["not", "hashable"]}]) == []  # a hand-edited row: skipped, no crash
