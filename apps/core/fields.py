@@ -51,13 +51,14 @@ class TimestampField(serializers.DateTimeField):
     """RFC 3339 in UTC with a Z suffix and millisecond precision (contract 1.4)."""
 
     def to_representation(self, value):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return format_ts(value)
 
 
 def format_ts(value) -> str | None:
-    return TimestampField().to_representation(value)
+    """RFC 3339, UTC, milliseconds, `Z` (contract 1.4); None stays None. Plain function: lists call it per row."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # drf-spectacular: both render as strings.
