@@ -1,5 +1,6 @@
-"""Chunked request bodies through the real WSGI application (as gunicorn hands them over)."""
+"""Chunked request bodies, odd paths and memory through the real WSGI application (as gunicorn hands them over)."""
 
+import gc
 import io
 import json
 
@@ -64,3 +65,28 @@ def test_path_that_is_not_utf8_is_400(settings):
     assert (status, body) == (400, {"error": "Invalid request", "status": 400})
     status, body = _call(b"", path="/v1/agents/\xc3\xa9", method="GET")  # valid UTF-8 "é": an ordinary miss
     assert (status, body) == (404, {"error": "Agent not found", "status": 404})
+
+
+def test_api_list_leaves_no_reference_cycles(settings, default_org):
+    """A list request's page of rows, its DRF response and view are freed when the response is done,
+    by reference counting, not left in cycles for the garbage collector (apps.core.middleware
+    release_drf_cycles): on a busy worker that halves the collector's runs (docs/benchmarks.md)."""
+    from apps.agents.models import Agent
+    from apps.sessions.services import session_create
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    agent = Agent.objects.create(organization=default_org, name="Helper", system_prompt="You help.")
+    for i in range(3):
+        session_create(organization=default_org, agent=agent, title=f"s{i}")
+    _call(b"", path="/v1/sessions", method="GET")  # warm-up: imports and per-process caches
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        status, body = _call(b"", path="/v1/sessions", method="GET")
+        gc.collect()
+        in_cycles = {type(thing).__name__ for thing in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert status == 200 and body["total"] == 3
+    assert not in_cycles & {"Session", "Agent", "Response", "Request", "SessionViewSet", "SessionPagination"}
