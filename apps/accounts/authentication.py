@@ -23,12 +23,12 @@ AUTH_CACHE_SECONDS of the same credential's last lookup in this process (see _Cr
 API_KEY_LAST_USED_RESOLUTION. Failure paths may run a second query to choose between 401 and 403.
 """
 
-import copy
 import time
 import uuid
 
 from django.conf import settings
 from django.db.models import F, FilteredRelation, Q
+from django.db.models.base import ModelState
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
@@ -51,9 +51,10 @@ AUTH_CACHE_MAX_SECONDS = 5
 class _CredentialCache:
     """Per-process, short-lived memory of successful credential lookups (the rows, not the verdict).
 
-    Keys: ("key", SHA-256 of the API key) and ("jwt", user id, X-Org-Id). A JWT's signature and
-    expiry, an API key's `expires_at`, its organization binding and X-Org-Id are still checked on
-    every request; only the database round trip is saved. Entries live AUTH_CACHE_SECONDS (0 turns
+    Keys: ("key", SHA-256 of the API key), ("jwt", user id, X-Org-Id) and ("jwt-claims", token): the
+    claims of a JWT whose signature was verified. A JWT's expiry, an API key's `expires_at`, its
+    organization binding and X-Org-Id are still checked on every request; only the database round
+    trip and the signature check are saved. Entries live AUTH_CACHE_SECONDS (0 turns
     the cache off, more than AUTH_CACHE_MAX_SECONDS is capped). Deleting or saving an API key drops
     its entry and saving/deleting any user, membership or organization empties the cache, in this
     process at once; other worker processes, and changes made with QuerySet.update(), catch up
@@ -112,17 +113,31 @@ for _signal in (post_save, post_delete):
         )
 
 
+def _clone(instance):
+    """A shallow copy of a model instance with its own (empty) related-object cache.
+
+    What copy.copy gives, at a fifth of the cost (no pickling protocol): this runs on every
+    authenticated request. Callers set the related objects they need on the clone.
+    """
+    clone = instance.__class__.__new__(instance.__class__)
+    clone.__dict__.update(instance.__dict__)
+    clone._state = ModelState()
+    clone._state.db = instance._state.db
+    clone._state.adding = instance._state.adding
+    return clone
+
+
 def _membership_copy(membership: Membership) -> Membership:
-    fresh = copy.copy(membership)
-    fresh.user = copy.copy(membership.user)
-    fresh.organization = copy.copy(membership.organization)
+    fresh = _clone(membership)
+    fresh.user = _clone(membership.user)
+    fresh.organization = _clone(membership.organization)
     return fresh
 
 
 def _api_key_copy(api_key: ApiKey) -> ApiKey:
-    fresh = copy.copy(api_key)
-    fresh.user = copy.copy(api_key.user)
-    fresh.organization = copy.copy(api_key.organization)
+    fresh = _clone(api_key)
+    fresh.user = _clone(api_key.user)
+    fresh.organization = _clone(api_key.organization)
     return fresh
 
 
@@ -170,12 +185,18 @@ class EverrunsAuthentication(BaseAuthentication):
         raise Unauthorized(log_detail="unsupported Authorization scheme")
 
     def _from_access_token(self, request, token: str):
-        try:
-            claims = tokens.decode(token, expected_type=tokens.ACCESS)
-        except tokens.TokenExpired:
-            raise Unauthorized(log_detail="access token expired") from None
-        except tokens.TokenInvalid:
-            raise Unauthorized(log_detail="access token invalid") from None
+        # A token whose signature was verified within the cache TTL is not verified again (HS256 +
+        # claim checks are ~0.1 ms); its expiry is, on every request.
+        claims = credential_cache.get(("jwt-claims", token))
+        if claims is None or claims["exp"] <= time.time():
+            try:
+                claims = tokens.decode(token, expected_type=tokens.ACCESS)
+            except tokens.TokenExpired:
+                raise Unauthorized(log_detail="access token expired") from None
+            except tokens.TokenInvalid:
+                raise Unauthorized(log_detail="access token invalid") from None
+            credential_cache.put(("jwt-claims", token), claims)
+        claims = dict(claims)
         user_id = _uuid_or_none(claims["sub"])
         org_header = request.META.get("HTTP_X_ORG_ID")
         cache_key = ("jwt", user_id, org_header)

@@ -238,3 +238,33 @@ def test_ttl_is_capped_at_five_seconds(cache, settings, api_client, ada, ada_key
     ApiKey.objects.update(key_hash="0" * 64)  # gone for this key, and no signal says so
     cache.advance(5)
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 401
+
+
+def test_cached_jwt_still_expires_on_time(cache, full_auth, ada, access_token_for, api_client):
+    """The signature check is cached for the TTL, the expiry never: a token that expires while its
+    verified claims are cached is refused at once, with the expired-token answer."""
+    import time
+
+    from apps.accounts import tokens
+    from apps.accounts.authentication import credential_cache
+
+    token = access_token_for(ada)
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    claims = credential_cache.get(("jwt-claims", token))
+    assert claims is not None and claims["sub"] == str(ada.pk)
+
+    issued = int(time.time()) - 3600  # a token of the same user that expired a few seconds ago
+    expired = tokens.encode_access(user_id=str(ada.pk), email=ada.email, name=ada.name, roles=["user"], now=issued)
+    stale_claims = {**claims, "iat": issued, "exp": int(time.time()) - 5}
+    credential_cache.put(("jwt-claims", expired), stale_claims)  # as if cached while it was still valid
+    response = api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {expired}")
+    assert response.status_code == 401
+    assert credential_cache.get(("jwt-claims", expired)) is stale_claims  # nothing better was cached
+
+
+def test_cached_jwt_is_still_bound_to_its_signature(cache, full_auth, ada, access_token_for, api_client):
+    token = access_token_for(ada)
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {forged}").status_code == 401
