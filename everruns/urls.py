@@ -1,5 +1,7 @@
 """URL wiring: /health, /v1/… (one include per app), OpenAPI + Swagger UI, admin, JSON error handlers."""
 
+from importlib import import_module
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
@@ -7,14 +9,13 @@ from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from apps.core.views import health, not_found
 
-v1 = [
-    path("", include("apps.accounts.urls")),
-    path("", include("apps.agents.urls")),
-    path("", include("apps.capabilities.urls")),
-    path("", include("apps.llm.urls")),
-    path("", include("apps.sessions.urls")),
-    path("", include("apps.files.urls")),
-]
+# The /v1 routes of every app in one flat list. Django tries patterns in order, and each include()
+# that does not match raises and catches an exception: with one include per app, resolving
+# /v1/sessions cost ~6x what a top-level route does; flat, every /v1 route resolves in one pass.
+# (The apps' `app_name` namespaces are not used for reversing; route names are unique across apps,
+# tests/test_urls.py checks that.)
+V1_APPS = ("accounts", "agents", "capabilities", "llm", "sessions", "files")
+v1 = [pattern for app in V1_APPS for pattern in import_module(f"apps.{app}.urls").urlpatterns]
 
 api = [
     path("health", health, name="health"),
