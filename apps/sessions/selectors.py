@@ -18,7 +18,8 @@ def session_list(*, organization, agent_id: str | None = None) -> QuerySet[Sessi
     `agent_id` (a public `agent_…` id): malformed -> 400; an agent that does not exist in the
     organization gives an empty result, never an unfiltered one (contract 2.4).
     """
-    queryset = Session.objects.filter(organization=organization).select_related("agent", "model")
+    # By id, not instance: filtering on the instance makes Django attach it to every row (unused here).
+    queryset = Session.objects.filter(organization_id=organization.pk).select_related("agent", "model")
     if agent_id is not None:
         public_id = ids.parse_id_or_400("agent", agent_id)
         queryset = queryset.filter(agent__public_id=public_id)
