@@ -7,3 +7,5 @@ server it starts; the application never imports this module.
 from everruns.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
+# Which worker answered: lets the bench client balance its connections (bench/middleware.py).
+MIDDLEWARE = ["bench.middleware.WorkerPidMiddleware", *MIDDLEWARE]  # noqa: F405
