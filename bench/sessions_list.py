@@ -265,11 +265,11 @@ def main() -> None:
     text = table(result)
     print(text)
     if args.record:
-        cache_flag = "" if args.auth_cache_seconds is None else f" --auth-cache-seconds {args.auth_cache_seconds:g}"
+        database_prefix = "DATABASE_URL=postgres://… " if result["database"] == "postgresql" else ""
         record(f"Sessions list run, {result['database']}, {result['workers']} workers, "
                f"{result['connections']} client connections, {result['rounds']} x {result['seconds']:g} s per variant, "
                f"AUTH_CACHE_SECONDS {result['auth_cache']}",
-               f".venv/bin/python bench/sessions_list.py --sessions {args.sessions}{cache_flag}", text)
+               f"{database_prefix}.venv/bin/python bench/sessions_list.py {' '.join(sys.argv[1:])}", text)
 
 if __name__ == "__main__":
     main()
