@@ -34,6 +34,11 @@ timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 # On restart streams are cut after this; clients reconnect with Last-Event-ID and lose nothing.
 graceful_timeout = int(os.environ.get("WEB_GRACEFUL_TIMEOUT", "10"))
 keepalive = 5
+# gunicorn's control socket (for `gunicornc`) defaults to one path per user, so two servers on one machine
+# (two `make run`s, the benchmarks' stacks, tests) would fight over it. Off unless a path is given.
+control_socket_disable = not os.environ.get("WEB_CONTROL_SOCKET")
+if os.environ.get("WEB_CONTROL_SOCKET"):
+    control_socket = os.environ["WEB_CONTROL_SOCKET"]
 # A listen backlog large enough for a reconnect storm (every stream reconnects at once after a restart).
 backlog = int(os.environ.get("WEB_BACKLOG", "2048"))
 accesslog = os.environ.get("WEB_ACCESS_LOG", "-") or None
