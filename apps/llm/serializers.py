@@ -3,12 +3,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.fields import PublicIdField, StrictCharField, TimestampField
+from apps.core.fields import PublicIdField, StrictCharField, StrictIntegerField, TimestampField
 
 from .catalogue import model_profile
 from .models import LlmModel, LlmProvider
 from .services import provider_api_key_set
-from .validators import validate_base_url
+from .validators import validate_base_url, validate_modality
 
 PROVIDER_TYPES = [value for value, _ in LlmProvider.TYPES]
 STATUSES = [value for value, _ in LlmProvider.STATUSES]
@@ -95,20 +95,40 @@ class LlmModelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StrictFloatField(serializers.FloatField):
+    """A FloatField that takes JSON numbers only (DRF's accepts "1.5" and true)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField that takes JSON true/false only (DRF's accepts "yes", 1, "on" …)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+# The profile shapes below render GET responses and, being strict, also check the profile-like
+# fields a client may send on model create/update (see ReadOnlyProfileFieldsMixin).
 class LlmModelCostSerializer(serializers.Serializer):
-    input = serializers.FloatField()
-    output = serializers.FloatField()
-    cache_read = serializers.FloatField(allow_null=True, required=False)
+    input = StrictFloatField()
+    output = StrictFloatField()
+    cache_read = StrictFloatField(allow_null=True, required=False)
 
 
 class LlmModelLimitsSerializer(serializers.Serializer):
-    context = serializers.IntegerField()
-    output = serializers.IntegerField()
+    context = StrictIntegerField()
+    output = StrictIntegerField()
 
 
 class LlmModelModalitiesSerializer(serializers.Serializer):
-    input = serializers.ListField(child=StrictCharField())
-    output = serializers.ListField(child=StrictCharField())
+    input = serializers.ListField(child=StrictCharField(validators=[validate_modality]))
+    output = serializers.ListField(child=StrictCharField(validators=[validate_modality]))
 
 
 class ReasoningEffortValueSerializer(serializers.Serializer):
@@ -128,13 +148,13 @@ class LlmModelProfileSerializer(serializers.Serializer):
     family = StrictCharField()
     release_date = StrictCharField(allow_null=True)
     last_updated = StrictCharField(allow_null=True)
-    attachment = serializers.BooleanField()
-    reasoning = serializers.BooleanField()
-    temperature = serializers.BooleanField()
+    attachment = StrictBooleanField()
+    reasoning = StrictBooleanField()
+    temperature = StrictBooleanField()
     knowledge = StrictCharField(allow_null=True)
-    tool_call = serializers.BooleanField()
-    structured_output = serializers.BooleanField()
-    open_weights = serializers.BooleanField()
+    tool_call = StrictBooleanField()
+    structured_output = StrictBooleanField()
+    open_weights = StrictBooleanField()
     cost = LlmModelCostSerializer(allow_null=True)
     limits = LlmModelLimitsSerializer(allow_null=True)
     modalities = LlmModelModalitiesSerializer(allow_null=True)
@@ -155,7 +175,38 @@ class LlmModelWithProviderSerializer(LlmModelSerializer):
         return model_profile(obj.provider.provider_type, obj.model_id)
 
 
-class LlmModelCreateSerializer(serializers.Serializer):
+# Profile facts a client may send along with a model (e.g. a GET response echoed back into a PATCH).
+# They are read-only (the profile comes from the static catalogue, contract 3.7), so a well-formed
+# value or null is ignored as before; a malformed one is a 400 rather than a silent drop.
+READ_ONLY_PROFILE_FIELDS = {
+    "profile": LlmModelProfileSerializer,
+    "cost": LlmModelCostSerializer,
+    "limits": LlmModelLimitsSerializer,
+    "modalities": LlmModelModalitiesSerializer,
+    "reasoning_effort": ReasoningEffortSerializer,
+}
+
+
+class ReadOnlyProfileFieldsMixin:
+    """Check the read-only profile fields of the request body (not declared: they are never written,
+    so the request schema does not offer them)."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        errors = {}
+        for name, shape in READ_ONLY_PROFILE_FIELDS.items():
+            value = self.initial_data.get(name)
+            if value is None:
+                continue
+            nested = shape(data=value)
+            if not nested.is_valid():
+                errors[name] = nested.errors
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class LlmModelCreateSerializer(ReadOnlyProfileFieldsMixin, serializers.Serializer):
     """A model of the provider; `is_default: true` takes the default over from the provider's previous one."""
 
     model_id = StrictCharField(max_length=255)

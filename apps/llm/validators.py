@@ -23,3 +23,12 @@ def validate_base_url(value: str) -> None:
         or any(ch.isspace() or ord(ch) < 32 for ch in value)
     ):
         raise ValidationError("Enter a valid http(s) URL.", code="invalid")
+
+
+MODALITIES = ("text", "image", "audio", "video")
+
+
+def validate_modality(value: str) -> None:
+    """One of the contract's modality values (3.7): text, image, audio, video."""
+    if value not in MODALITIES:
+        raise ValidationError("Unknown modality.", code="invalid_choice")
