@@ -26,6 +26,7 @@ from apps.core.services import model_update
 
 from . import crypto
 from .catalogue import model_profile, profile_capabilities
+from .clients.transport import sdk_http_client
 from .models import LlmModel, LlmProvider
 
 logger = logging.getLogger("everruns.llm")
@@ -187,8 +188,8 @@ def provider_base_url_check(provider: LlmProvider) -> None:
     (no base_url), for `llmsim` (no network) and when LLM_ALLOW_PRIVATE_BASE_URLS is on (self-hosted models).
 
     Raises ProviderAddressNotAllowed (422) or, when the host does not resolve, ProviderRequestFailed (502
-    "Could not reach the provider"). Known limit: the SDK resolves the name again when it connects, so a hostile
-    DNS server could still rebind between the two lookups.
+    "Could not reach the provider"). The SDK clients then connect through apps.llm.clients.transport, which
+    checks the addresses again at connect time and connects to a checked one (no DNS rebinding in between).
     """
     if not provider.base_url or provider.provider_type == "llmsim":
         return
@@ -285,9 +286,10 @@ def _fetch_models(provider: LlmProvider) -> list[tuple[str, str | None]] | None:
     where = format_id("provider", provider.pk)
     try:
         if kind == "anthropic":
-            listing = anthropic.Anthropic(**options).models.list()
+            client = anthropic.Anthropic(**options, http_client=sdk_http_client(anthropic, provider.base_url))
+            listing = client.models.list()
             return [(m.id, m.display_name) for m in itertools.islice(listing, SYNC_MAX_MODELS)]
-        listing = openai.OpenAI(**options).models.list()
+        listing = openai.OpenAI(**options, http_client=sdk_http_client(openai, provider.base_url)).models.list()
         return [(m.id, None) for m in itertools.islice(listing, SYNC_MAX_MODELS) if not NON_CHAT_MODEL.search(m.id)]
     except (openai.APIStatusError, anthropic.APIStatusError) as exc:
         logger.warning("model sync of %s: provider answered HTTP %s", where, exc.status_code)

@@ -15,6 +15,9 @@ from apps.llm.clients.base import (
 )
 from tests.fakes import Error, Reply, ToolCall
 
+# The fakes listen on 127.0.0.1, which the outbound address policy refuses (tests/llm/test_connect_pinning.py).
+pytestmark = pytest.mark.usefixtures("allow_private_base_urls")
+
 
 def _client(server):
     return build_client(ProviderSettings("anthropic", api_key="sk-ant", base_url=server.base_url, timeout=5))

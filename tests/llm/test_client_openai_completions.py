@@ -6,6 +6,9 @@ from apps.llm.clients import LLMRequest, ProviderError, ProviderSettings, build_
 from apps.llm.clients.base import ChatMessage, Finish, TextDelta, ThinkingDelta, ToolCallChunk, ToolCallRequest, Usage
 from tests.fakes import Error, Reply, ToolCall
 
+# The fakes listen on 127.0.0.1, which the outbound address policy refuses (tests/llm/test_connect_pinning.py).
+pytestmark = pytest.mark.usefixtures("allow_private_base_urls")
+
 
 def _client(server):
     return build_client(ProviderSettings("openai_completions", api_key="sk-test", base_url=server.base_url, timeout=5))

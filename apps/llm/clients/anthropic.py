@@ -29,6 +29,7 @@ from .base import (
     sdk_error,
     tool_result_text,
 )
+from .transport import sdk_http_client
 
 DEFAULT_MAX_TOKENS = 8192
 THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384, "xhigh": 32000}
@@ -89,7 +90,8 @@ class AnthropicClient(LLMClient):
         params["max_tokens"] = max_tokens
         try:
             client = anthropic.Anthropic(api_key=self.settings.api_key, base_url=self.settings.base_url or None,
-                                         timeout=self.settings.timeout, max_retries=0)
+                                         timeout=self.settings.timeout, max_retries=0,
+                                         http_client=sdk_http_client(anthropic, self.settings.base_url))
             stream = client.messages.create(**params)
             with stream:
                 yield from self._events(stream)

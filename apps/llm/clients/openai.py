@@ -30,12 +30,13 @@ from .base import (
     sdk_error,
     tool_result_text,
 )
+from .transport import sdk_http_client
 
 
 def openai_sdk(settings) -> openai.OpenAI:
     # Retries are the runtime's job (it records them and checks for cancel in between).
     return openai.OpenAI(api_key=settings.api_key, base_url=settings.base_url or None, timeout=settings.timeout,
-                         max_retries=0)
+                         max_retries=0, http_client=sdk_http_client(openai, settings.base_url))
 
 
 def image_url(part: dict) -> str | None:
