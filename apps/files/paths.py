@@ -35,8 +35,9 @@ class InvalidPath(InvalidRequest):
 def normalize(raw: object, *, allow_root: bool = False) -> str:
     """Validate `raw` and return the canonical path (`/` or `/a/b` without a trailing slash).
 
-    `allow_root` admits `/` itself (listings and grep scopes); everything that names an entry
-    (create, read, update, delete, stat, move, copy) must name something below the root.
+    `allow_root` admits `/` itself (listings, grep scopes and stat, which describes the root as a
+    directory); everything that changes or reads one entry (create, read, update, delete, move,
+    copy) must name something below the root.
     """
     if not isinstance(raw, str):
         raise InvalidPath("path must be a string")

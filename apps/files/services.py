@@ -104,6 +104,32 @@ def session_get(*, organization_id, session_id: uuid.UUID | None) -> Session:
     return session
 
 
+def root_entry(*, session: Session) -> SessionFile:
+    """The root directory `/`, which always exists but has no row: an unsaved SessionFile, never to be saved.
+
+    Our choice (the contract is silent): it looks like any other directory (`is_directory` true,
+    `is_readonly` false since entries can be created in it, `size_bytes` 0, the empty name, as
+    `paths.name_of` gives); its `id` is the session's own UUID, stable and unique per session and
+    never that of a row (rows get fresh UUIDs); `created_at` and `updated_at` are the session's
+    creation time, when its empty filesystem came to be.
+    """
+    return SessionFile(
+        id=session.pk, session=session, path=paths.ROOT, parent_path="", name="", is_directory=True,
+        is_readonly=False, content=None, size_bytes=0, created_at=session.created_at, updated_at=session.created_at,
+    )
+
+
+def file_stat(*, session: Session, path: str) -> SessionFile:
+    """Metadata of the entry at `path`, the root `/` included (as `root_entry`). Raises InvalidPath, NotFound.
+
+    Only for reading metadata: the result for `/` is not a row, so it must not be written or deleted
+    (file_get, which the write functions use, still refuses `/`).
+    """
+    if paths.normalize(path, allow_root=True) == paths.ROOT:
+        return root_entry(session=session)
+    return file_get(session=session, path=path)
+
+
 def file_get(*, session: Session, path: str) -> SessionFile:
     """The entry at `path` (file or directory). Raises InvalidPath, NotFound("File not found")."""
     path = paths.normalize(path)

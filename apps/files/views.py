@@ -137,7 +137,7 @@ class SessionFileViewSet(viewsets.GenericViewSet):
     )
     def stat(self, request, session_id=None):
         body = self._validated(FileStatRequestSerializer, request.data)
-        row = services.file_get(session=self.get_session(), path=body["path"])
+        row = services.file_stat(session=self.get_session(), path=body["path"])
         return Response(FileInfoSerializer(row).data)
 
     @fs_schema(
