@@ -162,7 +162,7 @@ def delete_file(arguments: dict, session: Session, event_context: dict) -> dict:
 @_tool
 def stat_file(arguments: dict, session: Session, event_context: dict) -> dict:
     """{path} -> {path, name, is_directory, is_readonly, size_bytes, created_at, updated_at}."""
-    return _info(services.file_get(session=session, path=_str(arguments, "path")))
+    return _info(services.file_stat(session=session, path=_str(arguments, "path")))
 
 
 @_tool

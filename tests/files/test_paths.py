@@ -56,8 +56,9 @@ BODY_ATTACKS = ["/a/../../etc", "relative.txt", "/a\\..\\b", "/_reserved", "//a"
 @pytest.mark.parametrize("bad", BODY_ATTACKS)
 def test_body_path_attacks_are_400(api_client, fs, bad):
     api_client.post(fs("ok.txt"), {"content": "x"}, format="json")
+    stat = [] if bad == "/" else [("_/stat", {"path": bad})]  # the root exists: tests/files/test_root.py
     for action, body in [
-        ("_/stat", {"path": bad}),
+        *stat,
         ("_/move", {"src_path": "/ok.txt", "dst_path": bad}),
         ("_/move", {"src_path": bad, "dst_path": "/new.txt"}),
         ("_/copy", {"src_path": "/ok.txt", "dst_path": bad}),

@@ -61,6 +61,7 @@ def test_list_stat_grep(run):
     assert [(e["path"], e["is_directory"]) for e in root["entries"]] == [("/a", True), ("/b.txt", False)]
     assert run("list_directory", path="/", recursive=True)["total"] == 3
     assert run("list_directory", path="/a", recursive="true")["entries"][0]["name"] == "x.txt"
+    assert run("stat_file", path="/")["is_directory"] is True  # the root always exists, as over the API
     stat = run("stat_file", path="/a/x.txt")
     assert stat["size_bytes"] == 14 and stat["is_directory"] is False and stat["created_at"].endswith("Z")
     assert run("grep_files", pattern="need.e", path_pattern="*.txt") == {
@@ -103,7 +104,7 @@ def test_move_copy_delete(run):
         ("move_file", {"src_path": "/locked.txt", "dst_path": "/y"}, "File is read-only: /locked.txt"),
         ("move_file", {"src_path": "/f.txt", "dst_path": "/dir"}, "Path already exists: /dir"),
         ("copy_file", {"src_path": "/dir", "dst_path": "/dir/sub"}, "Cannot copy a directory into itself"),
-        ("stat_file", {"path": "/"}, "Invalid path: the root directory '/' cannot be used here"),
+        ("delete_file", {"path": "/"}, "Invalid path: the root directory '/' cannot be used here"),
     ],
 )
 def test_errors_the_model_can_act_on(run, api_client, fs, name, arguments, message):
