@@ -17,8 +17,25 @@ class RuntimeConfig(AppConfig):
         # django-tasks-db leaves the task of a killed worker RUNNING forever and never retries it, so each
         # worker process also watches for turns whose worker stopped heart-beating and requeues them
         # (apps.runtime.services.turns_recover_stale). Only in `db_worker`: web processes never run turns.
+        # The same threads register the process and keep its heartbeat, so the django_tasks_db row of a
+        # killed worker can be settled (apps.runtime.workers).
         if len(sys.argv) > 1 and sys.argv[1] == "db_worker":
+            register_worker_process()
             start_recovery_thread()
+
+
+def register_worker_process() -> None:
+    from django.apps import apps
+    from django.db.models.signals import post_save
+
+    from .workers import on_task_result_saved, process_enable
+
+    if not apps.is_installed("django_tasks_db"):
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    process_enable()
+    post_save.connect(on_task_result_saved, sender=DBTaskResult, dispatch_uid="runtime.worker_process_register")
 
 
 _started = False
@@ -37,11 +54,16 @@ def _recovery_loop() -> None:
     from django.db import close_old_connections, connection
 
     from .services import turns_recover_stale
+    from .workers import worker_process_beat
 
     time.sleep(0.5)  # let the worker finish starting
     while True:
         try:
             close_old_connections()
+            worker_process_beat()
+        except Exception:
+            logger.exception("worker heartbeat failed")
+        try:
             turns_recover_stale()
         except Exception:
             logger.exception("turn recovery sweep failed")

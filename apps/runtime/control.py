@@ -16,3 +16,7 @@ class TurnFailed(Exception):
         super().__init__(detail)
         self.error_code = error_code
         self.detail = detail
+
+
+class WorkerLost(Exception):
+    """Recorded on the django_tasks_db row of a run_turn task whose worker process died mid-run."""

@@ -23,3 +23,27 @@ class SessionProgress(models.Model):
 
     def __str__(self) -> str:
         return f"progress of {self.session_id}: {self.handled_sequence}"
+
+
+class WorkerProcess(models.Model):
+    """A `db_worker` process of this deployment and its liveness: which task rows belong to a dead run.
+
+    Registered when the process claims its first task (inside django_tasks_db's claim transaction, so a
+    claimed row is never unlinked), then refreshed by the process's recovery thread, which runs beside the
+    task and keeps beating while a turn is busy. `task_worker_id` is the id the db_worker writes into
+    `DBTaskResult.worker_ids`. A process whose heartbeat is older than the liveness window is dead: its
+    RUNNING task rows are settled as failed by the recovery sweep (apps.runtime.services.task_results_settle_dead).
+    """
+
+    key = models.CharField(max_length=160, primary_key=True)
+    hostname = models.CharField(max_length=255)
+    pid = models.IntegerField()
+    task_worker_id = models.CharField(max_length=64, null=True, blank=True, db_index=True)
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"worker {self.key} (db_worker {self.task_worker_id or '-'})"

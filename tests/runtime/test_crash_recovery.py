@@ -63,6 +63,12 @@ def _events(db: Path, session_hex: str) -> list[tuple[str, dict]]:
     return [(t, json.loads(d)) for t, d in rows]
 
 
+def _task_rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db, timeout=10) as conn:
+        return conn.execute("SELECT status, exception_class_path, traceback, finished_at IS NOT NULL "
+                            "FROM django_tasks_database_dbtaskresult ORDER BY enqueued_at").fetchall()
+
+
 def _wait_for(predicate, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -86,6 +92,7 @@ def test_sigkilled_worker_turn_is_resumed_without_duplicates(tmp_path):
         _wait_for(lambda: [t for t, _ in _events(db, session_hex)].count("tool.completed") == 2, 30,
                   "the tool results")
         time.sleep(0.3)
+        assert _task_rows(db)[0][0] == "RUNNING"  # its own sweeps never settle the row of a live worker
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
@@ -99,6 +106,8 @@ def test_sigkilled_worker_turn_is_resumed_without_duplicates(tmp_path):
     second = _worker(env, log)
     try:
         _wait_for(lambda: "session.idled" in [t for t, _ in _events(db, session_hex)], 40, "the resumed turn")
+        # The live worker's sweep settles the killed run's row once its process missed the liveness window.
+        _wait_for(lambda: _task_rows(db)[0][0] != "RUNNING", 20, "the killed run's task row to be settled")
     finally:
         second.send_signal(signal.SIGTERM)
         try:
@@ -118,3 +127,12 @@ def test_sigkilled_worker_turn_is_resumed_without_duplicates(tmp_path):
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT status FROM agent_sessions_session").fetchone()[0] == "idle"
         assert conn.execute("SELECT status, iterations FROM agent_sessions_turn").fetchall() == [("completed", 2)]
+
+    # The killed run's django_tasks_db row was settled by the second worker's sweep (it stayed RUNNING
+    # forever before); the resumed run's row, whose worker lived, succeeded.
+    rows = _task_rows(db)
+    assert len(rows) == 2 and rows[1][0] == "SUCCESSFUL"
+    status, exception_path, traceback, finished = rows[0]
+    assert status == "FAILED" and finished
+    assert exception_path == "apps.runtime.control.WorkerLost"
+    assert "worker lost; turn resumed by recovery" in traceback
