@@ -73,6 +73,17 @@ def lease_seconds() -> float:
     return float(settings.RUNTIME_TURN_LEASE_SECS)
 
 
+def enqueue_grace_seconds() -> float:
+    """How long a queued turn may have no run_turn task before the sweep enqueues one again.
+
+    message_create enqueues on commit, milliseconds after the turn row is visible; a queued turn still
+    without a READY/RUNNING task after this grace lost its enqueue (the web process died in between).
+    Enqueueing one too many is harmless (turn_claim: the second task finds the turn taken and returns),
+    so the grace only has to cover the commit-to-enqueue gap, not a worker's lease.
+    """
+    return float(getattr(settings, "RUNTIME_ENQUEUE_GRACE_SECS", 5))
+
+
 def _worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:128]
 
@@ -130,8 +141,12 @@ def turn_claim(*, session_id, worker_id: str) -> Turn | None:
             _settle_unstarted_cancel(turn, now)
             turn = None
         else:
-            Turn.objects.filter(pk=turn.pk).update(status=Turn.STATUS_RUNNING, worker_id=worker_id,
-                                                   heartbeat_at=now, started_at=now, updated_at=now)
+            # Guarded by status as well as by the session lock: two tasks for one queued turn (a re-enqueue
+            # racing the original) can never both start it.
+            if not Turn.objects.filter(pk=turn.pk, status=Turn.STATUS_QUEUED, started_at__isnull=True).update(
+                    status=Turn.STATUS_RUNNING, worker_id=worker_id, heartbeat_at=now, started_at=now,
+                    updated_at=now):
+                return None
             turn.refresh_from_db()
             pending = _unhandled_inputs(session_id)
             first = pending[0] if pending else None
@@ -230,14 +245,20 @@ def turns_recover_stale() -> int:
       requeue time) and a run_turn task is enqueued; the worker that picks it up resumes the turn from
       its persisted events.
     - QUEUED turns are waiting for a worker, which is normal in a backlog: they are left alone unless
-      they have waited longer than the lease AND their session has no READY/RUNNING run_turn task (the
-      enqueue was lost); then a task is enqueued again.
+      they have waited longer than the enqueue grace (RUNTIME_ENQUEUE_GRACE_SECS, 5 s) AND their session
+      has no READY/RUNNING run_turn task (the enqueue was lost); then a task is enqueued again.
+    First, the django_tasks_db rows of dead worker processes are settled as failed
+    (apps.runtime.workers), so a killed run's row no longer counts as a running task.
     Each turn is handled under its session's row lock (session first, then the turn).
     """
     from apps.sessions.tasks import enqueue_turn
 
+    from .workers import task_results_settle_dead
+
+    task_results_settle_dead()
     now = timezone.now()
     stale_before = now - timedelta(seconds=lease_seconds())
+    grace_before = now - timedelta(seconds=enqueue_grace_seconds())
     requeued = 0
     stale = Turn.objects.filter(status=Turn.STATUS_RUNNING, heartbeat_at__lt=stale_before)
     for pk, session_id, heartbeat in stale.values_list("pk", "session_id", "heartbeat_at"):
@@ -249,8 +270,8 @@ def turns_recover_stale() -> int:
                 transaction.on_commit(lambda s=session_id: enqueue_turn(s))
                 requeued += 1
                 logger.warning("requeued stale %s of session %s", format_id("turn", pk), session_id)
-    waiting = Turn.objects.filter(status=Turn.STATUS_QUEUED, updated_at__lt=stale_before,
-                                  created_at__lt=stale_before)
+    waiting = Turn.objects.filter(status=Turn.STATUS_QUEUED, updated_at__lt=grace_before,
+                                  created_at__lt=grace_before)
     for pk, session_id in waiting.values_list("pk", "session_id"):
         if not _task_pending(session_id):
             Turn.objects.filter(pk=pk, status=Turn.STATUS_QUEUED).update(updated_at=now)
