@@ -1,4 +1,4 @@
-"""URL wiring: /health, /v1/… (one include per app), OpenAPI + Swagger UI, admin, JSON error handlers."""
+"""URL wiring: /health, /v1/… (all apps' routes in one flat list), OpenAPI + Swagger UI, admin, JSON error handlers."""
 
 from importlib import import_module
 

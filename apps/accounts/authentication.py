@@ -51,14 +51,15 @@ AUTH_CACHE_MAX_SECONDS = 5
 class _CredentialCache:
     """Per-process, short-lived memory of successful credential lookups (the rows, not the verdict).
 
-    Keys: ("key", SHA-256 of the API key), ("jwt", user id, X-Org-Id) and ("jwt-claims", token): the
-    claims of a JWT whose signature was verified. A JWT's expiry, an API key's `expires_at`, its
-    organization binding and X-Org-Id are still checked on every request; only the database round
-    trip and the signature check are saved. Entries live AUTH_CACHE_SECONDS (0 turns
-    the cache off, more than AUTH_CACHE_MAX_SECONDS is capped). Deleting or saving an API key drops
-    its entry and saving/deleting any user, membership or organization empties the cache, in this
-    process at once; other worker processes, and changes made with QuerySet.update(), catch up
-    within the TTL: that is the revocation delay, documented in docs/auth.md.
+    Keys: ("key", SHA-256 of the API key), ("jwt", user id, X-Org-Id) and ("jwt-claims", signing
+    secret, token): the claims of a JWT whose signature was verified with that secret. A JWT's expiry,
+    an API key's `expires_at`, its organization binding and X-Org-Id are still checked on every
+    request; only the database round trip and the signature check are saved. Entries live
+    AUTH_CACHE_SECONDS (0 turns the cache off, more than AUTH_CACHE_MAX_SECONDS is capped).
+    Deleting or saving an API key drops its entry and saving/deleting any user, membership or
+    organization empties the cache, in this process at once; other worker processes, and changes
+    made with QuerySet.update(), catch up within the TTL: that is the revocation delay, documented
+    in docs/auth.md.
     Each request gets copies of the cached model instances, never the shared ones.
     """
 
@@ -80,10 +81,14 @@ class _CredentialCache:
         return entry[1]
 
     def put(self, key: tuple, value: object) -> None:
-        if self.ttl() <= 0:
+        ttl = self.ttl()
+        if ttl <= 0:
             return
-        if len(self._entries) >= self.MAX_ENTRIES:  # many distinct credentials: start over, never grow
-            self._entries.clear()
+        if len(self._entries) >= self.MAX_ENTRIES:  # full: drop expired entries; still full, start over (never grow)
+            now = self.clock()
+            self._entries = {k: entry for k, entry in self._entries.items() if now - entry[0] < ttl}
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
         self._entries[key] = (self.clock(), value)
 
     def discard(self, key: tuple) -> None:
@@ -187,7 +192,9 @@ class EverrunsAuthentication(BaseAuthentication):
     def _from_access_token(self, request, token: str):
         # A token whose signature was verified within the cache TTL is not verified again (HS256 +
         # claim checks are ~0.1 ms); its expiry is, on every request.
-        claims = credential_cache.get(("jwt-claims", token))
+        # Keyed by the signing secret too: a changed AUTH_JWT_SECRET never honours a token verified with the old one.
+        claims_key = ("jwt-claims", settings.AUTH_JWT_SECRET, token)
+        claims = credential_cache.get(claims_key)
         if claims is None or claims["exp"] <= time.time():
             try:
                 claims = tokens.decode(token, expected_type=tokens.ACCESS)
@@ -195,8 +202,8 @@ class EverrunsAuthentication(BaseAuthentication):
                 raise Unauthorized(log_detail="access token expired") from None
             except tokens.TokenInvalid:
                 raise Unauthorized(log_detail="access token invalid") from None
-            credential_cache.put(("jwt-claims", token), claims)
-        claims = dict(claims)
+            credential_cache.put(claims_key, claims)
+        claims = {**claims, "roles": list(claims.get("roles") or [])}  # the request's own copy (roles is a list)
         user_id = _uuid_or_none(claims["sub"])
         org_header = request.META.get("HTTP_X_ORG_ID")
         cache_key = ("jwt", user_id, org_header)

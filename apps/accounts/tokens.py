@@ -7,7 +7,8 @@ ours, exactly as the contract lists them, so tokens stay compatible with other E
 - refresh: sub, token_type="refresh", iat, exp, jti (32 random hex)
 
 The backend is built per call (cheap) so that settings changes (key rotation in tests, reloads)
-take effect without restarting.
+take effect without restarting. (Authentication caches verified access-token claims for
+AUTH_CACHE_SECONDS, keyed by the signing secret as well: apps/accounts/authentication.py.)
 """
 
 import hashlib

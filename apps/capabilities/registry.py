@@ -43,12 +43,21 @@ def _catalogue() -> dict[str, Capability]:
 def register(capability: Capability) -> None:
     """Add (or replace) a capability at run time: for tests and future dynamic sources (MCP)."""
     _catalogue()[capability.id] = capability
-    _features.cache_clear()
+    _changed()
 
 
 def unregister(capability_id: str) -> None:
     """Remove a capability added with `register` (built-ins come back on the next process start)."""
     _catalogue().pop(capability_id, None)
+    _changed()
+
+
+_generation = 0  # bumped by every registration change: part of the features cache key
+
+
+def _changed() -> None:
+    global _generation
+    _generation += 1
     _features.cache_clear()
 
 
@@ -174,13 +183,13 @@ def features_of(refs: list) -> list[str]:
     """
     try:
         key = tuple(ref.get("ref") if isinstance(ref, dict) else ref for ref in refs or [])
-        return list(_features(key))
+        return list(_features(key, _generation))  # a result computed during a registration change is never reused
     except TypeError:  # an unhashable id in a hand-edited row: resolve skips it like any unknown id
         return resolve(refs).features
 
 
 @lru_cache(maxsize=1024)
-def _features(capability_ids: tuple) -> tuple[str, ...]:
+def _features(capability_ids: tuple, generation: int) -> tuple[str, ...]:
     return tuple(resolve(list(capability_ids)).features)
 
 

@@ -113,7 +113,7 @@ class SessionViewSet(
         """List the organization's sessions, newest first (paginated)."""
         # The pagination class pages; each row is built by the one function the serializer uses too,
         # without a ListSerializer per request (the one hot list endpoint: docs/benchmarks.md).
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response([session_to_dict(session) for session in page])
 
     @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})

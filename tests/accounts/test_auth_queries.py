@@ -240,7 +240,7 @@ def test_ttl_is_capped_at_five_seconds(cache, settings, api_client, ada, ada_key
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).status_code == 401
 
 
-def test_cached_jwt_still_expires_on_time(cache, full_auth, ada, access_token_for, api_client):
+def test_cached_jwt_still_expires_on_time(cache, full_auth, ada, access_token_for, api_client, settings):
     """The signature check is cached for the TTL, the expiry never: a token that expires while its
     verified claims are cached is refused at once, with the expired-token answer."""
     import time
@@ -250,16 +250,17 @@ def test_cached_jwt_still_expires_on_time(cache, full_auth, ada, access_token_fo
 
     token = access_token_for(ada)
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
-    claims = credential_cache.get(("jwt-claims", token))
+    claims = credential_cache.get(("jwt-claims", settings.AUTH_JWT_SECRET, token))
     assert claims is not None and claims["sub"] == str(ada.pk)
 
     issued = int(time.time()) - 3600  # a token of the same user that expired a few seconds ago
     expired = tokens.encode_access(user_id=str(ada.pk), email=ada.email, name=ada.name, roles=["user"], now=issued)
     stale_claims = {**claims, "iat": issued, "exp": int(time.time()) - 5}
-    credential_cache.put(("jwt-claims", expired), stale_claims)  # as if cached while it was still valid
+    stale_key = ("jwt-claims", settings.AUTH_JWT_SECRET, expired)
+    credential_cache.put(stale_key, stale_claims)  # as if cached while it was still valid
     response = api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {expired}")
     assert response.status_code == 401
-    assert credential_cache.get(("jwt-claims", expired)) is stale_claims  # nothing better was cached
+    assert credential_cache.get(stale_key) is stale_claims  # nothing better was cached
 
 
 def test_cached_jwt_is_still_bound_to_its_signature(cache, full_auth, ada, access_token_for, api_client):
@@ -268,3 +269,34 @@ def test_cached_jwt_is_still_bound_to_its_signature(cache, full_auth, ada, acces
     header, payload, signature = token.split(".")
     forged = f"{header}.{payload}.{signature[:-4]}AAAA"
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {forged}").status_code == 401
+
+
+def test_cached_jwt_is_refused_once_the_signing_secret_changes(cache, full_auth, ada, access_token_for, api_client,
+                                                                settings):
+    token = access_token_for(ada)
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    settings.AUTH_JWT_SECRET = "rotated-" + "s" * 40
+    assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
+
+
+def test_each_request_gets_its_own_copy_of_cached_claims(cache, full_auth, ada, access_token_for, rf):
+    from apps.accounts.authentication import EverrunsAuthentication
+
+    token = access_token_for(ada)
+    authenticate = EverrunsAuthentication().authenticate
+    _, first = authenticate(rf.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    first["roles"].append("admin")  # whatever a request does to its claims
+    _, second = authenticate(rf.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}"))
+    assert "admin" not in second["roles"]
+
+
+def test_a_full_cache_drops_expired_entries_before_live_ones(cache, monkeypatch):
+    from apps.accounts.authentication import credential_cache
+
+    monkeypatch.setattr(credential_cache, "MAX_ENTRIES", 3)
+    credential_cache.put(("old",), 1)
+    cache.advance(2)  # past the 2 s TTL
+    credential_cache.put(("a",), 2)
+    credential_cache.put(("b",), 3)
+    credential_cache.put(("c",), 4)  # full: the expired entry goes, the live ones stay
+    assert [credential_cache.get((key,)) for key in ("old", "a", "b", "c")] == [None, 2, 3, 4]
