@@ -326,6 +326,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
 RUNTIME_TURN_LEASE_SECS = env_int("RUNTIME_TURN_LEASE_SECS", 30)
 RUNTIME_HEARTBEAT_SECS = env_int("RUNTIME_HEARTBEAT_SECS", 5)
 RUNTIME_RECOVERY_INTERVAL_SECS = env_int("RUNTIME_RECOVERY_INTERVAL_SECS", 10)
+# A queued turn with no task to run it (its enqueue was lost: the web process died right after the commit)
+# is enqueued again by the sweep once it has waited this long.
+RUNTIME_ENQUEUE_GRACE_SECS = env_int("RUNTIME_ENQUEUE_GRACE_SECS", 5)
 # Transient provider errors are retried RUNTIME_LLM_MAX_RETRIES times, waiting base * 2^n seconds (capped).
 RUNTIME_LLM_RETRY_BASE_SECS = float(env("RUNTIME_LLM_RETRY_BASE_SECS", "1.0"))
 RUNTIME_LLM_RETRY_MAX_SECS = float(env("RUNTIME_LLM_RETRY_MAX_SECS", "20"))
