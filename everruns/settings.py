@@ -102,6 +102,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -202,6 +203,10 @@ USE_I18N = False
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+# The web process serves /static/ itself (WhiteNoise): the admin's assets and Swagger UI's, which are
+# bundled (drf-spectacular-sidecar) so the docs work offline. From STATIC_ROOT, filled by `collectstatic`
+# (make run and the compose file run it); under DEBUG also straight from the apps, no collectstatic needed.
+WHITENOISE_USE_FINDERS = DEBUG
 
 # --------------------------------------------------------------------------- DRF / OpenAPI
 REST_FRAMEWORK = {
