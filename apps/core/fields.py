@@ -47,6 +47,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A BooleanField for JSON bodies that takes true/false only (DRF's accepts "yes", 1, "on" …)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class TimestampField(serializers.DateTimeField):
     """RFC 3339 in UTC with a Z suffix and millisecond precision (contract 1.4)."""
 

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.fields import PublicIdField, StrictCharField, TimestampField
+from apps.core.fields import PublicIdField, StrictBooleanField, StrictCharField, TimestampField
 
 from . import services
 from .models import SessionFile
@@ -66,8 +66,8 @@ class SessionFileCreateSerializer(serializers.Serializer):
 
     content = StrictCharField(required=False, default="", allow_blank=True, trim_whitespace=False)
     encoding = serializers.ChoiceField(choices=services.ENCODINGS, default=services.ENCODING_TEXT)
-    is_directory = serializers.BooleanField(default=False)
-    is_readonly = serializers.BooleanField(default=False)
+    is_directory = StrictBooleanField(default=False)
+    is_readonly = StrictBooleanField(default=False)
 
 
 class SessionFileUpdateSerializer(serializers.Serializer):

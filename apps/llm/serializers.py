@@ -3,7 +3,13 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.fields import PublicIdField, StrictCharField, StrictIntegerField, TimestampField
+from apps.core.fields import (
+    PublicIdField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    TimestampField,
+)
 
 from .catalogue import model_profile
 from .models import LlmModel, LlmProvider
@@ -102,15 +108,6 @@ class StrictFloatField(serializers.FloatField):
         if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """A BooleanField that takes JSON true/false only (DRF's accepts "yes", 1, "on" …)."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
 
 
 # The profile shapes below render GET responses and, being strict, also check the profile-like
@@ -212,8 +209,8 @@ class LlmModelCreateSerializer(ReadOnlyProfileFieldsMixin, serializers.Serialize
     model_id = StrictCharField(max_length=255)
     display_name = StrictCharField(max_length=255)
     capabilities = serializers.ListField(child=StrictCharField(max_length=64), max_length=64, required=False)
-    is_default = serializers.BooleanField(required=False)
-    is_favorite = serializers.BooleanField(required=False)
+    is_default = StrictBooleanField(required=False)
+    is_favorite = StrictBooleanField(required=False)
     status = serializers.ChoiceField(choices=STATUSES, required=False)
 
 

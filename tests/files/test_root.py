@@ -100,3 +100,12 @@ def test_root_cannot_be_moved_or_copied_or_overwritten(api_client, fs):
     ]:
         assert api_client.post(fs(action), body, format="json").json() == INVALID, (action, body)
     assert [row["path"] for row in api_client.get(fs()).json()["data"]] == ["/a.txt"]
+
+
+@pytest.mark.parametrize("field", ["is_directory", "is_readonly"])
+def test_create_flags_take_json_booleans_only(api_client, fs, field):
+    """`"yes"` used to create a directory (DRF's lenient booleans); a wrong type is a 400 and creates nothing."""
+    for value in ["yes", "true", 1, None]:
+        assert api_client.post(fs("n.txt"), {field: value}, format="json").json() == INVALID, value
+    assert api_client.get(fs()).json()["total"] == 0
+    assert api_client.post(fs("n.txt"), {field: True}, format="json").status_code == 201

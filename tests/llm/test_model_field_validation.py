@@ -129,3 +129,12 @@ def test_every_catalogue_profile_passes_as_input():
         for profile in table.values():
             serializer = LlmModelProfileSerializer(data=profile)
             assert serializer.is_valid(), (profile["name"], serializer.errors)
+
+
+@pytest.mark.parametrize("value", ["true", 1, "yes", None])
+def test_is_default_and_is_favorite_take_json_booleans_only(admin_client, provider, create_model, value):
+    model = create_model(provider["id"])
+    for field in ("is_default", "is_favorite"):
+        response = admin_client.patch(f"{MODELS}/{model['id']}", {field: value}, format="json")
+        assert response.json() == INVALID, field
+    assert admin_client.patch(f"{MODELS}/{model['id']}", {"is_favorite": True}, format="json").status_code == 200
