@@ -216,3 +216,7 @@ class LlmModelCreateSerializer(ReadOnlyProfileFieldsMixin, serializers.Serialize
 
 class LlmModelUpdateSerializer(PartialMixin, LlmModelCreateSerializer):
     """Any of the create fields plus status."""
+
+    provider_id = PublicIdField(
+        "provider", required=False, help_text="Immutable: only the model's own provider is accepted."
+    )

@@ -419,7 +419,10 @@ def llm_model_create(
 @transaction.atomic
 def llm_model_update(*, model: LlmModel, data: dict) -> LlmModel:
     """Partial update of model_id, display_name, capabilities, is_default, is_favorite and status
-    (409 on a model_id the provider already has; is_default=true moves the provider's default here)."""
+    (409 on a model_id the provider already has; is_default=true moves the provider's default here).
+    `provider_id`, when sent, must be the model's own provider: a model never moves (400, as a session's agent)."""
+    if "provider_id" in data and data["provider_id"] != model.provider_id:
+        raise InvalidRequest(log_detail="provider_id of a model cannot be changed")
     _lock_provider(model.provider)
     if "model_id" in data:
         _ensure_unique_model_id(model.provider_id, data["model_id"], exclude_pk=model.pk)

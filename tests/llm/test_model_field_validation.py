@@ -138,3 +138,15 @@ def test_is_default_and_is_favorite_take_json_booleans_only(admin_client, provid
         response = admin_client.patch(f"{MODELS}/{model['id']}", {field: value}, format="json")
         assert response.json() == INVALID, field
     assert admin_client.patch(f"{MODELS}/{model['id']}", {"is_favorite": True}, format="json").status_code == 200
+
+
+def test_provider_id_is_immutable(admin_client, provider, create_provider, create_model):
+    """As a session's agent_id: the model's own provider is accepted (a GET echoed back), another one is 400."""
+    model = create_model(provider["id"])
+    other = create_provider(name="Other")
+    moved = admin_client.patch(f"{MODELS}/{model['id']}", {"provider_id": other["id"]}, format="json")
+    assert moved.json() == INVALID
+    assert admin_client.patch(f"{MODELS}/{model['id']}", {"provider_id": "provider_x"}, format="json").json() == INVALID
+    same = admin_client.patch(f"{MODELS}/{model['id']}", {"provider_id": provider["id"], "display_name": "Kept"},
+                              format="json")
+    assert same.status_code == 200 and same.json()["provider_id"] == provider["id"]
