@@ -47,12 +47,14 @@ test: $(STAMP)
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py export_openapi --output $(VENV)/openapi.check.json
 	diff -q docs/openapi.json $(VENV)/openapi.check.json || { echo "docs/openapi.json is out of date: run 'make openapi'"; exit 1; }
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 openapi: $(STAMP)
 	DEBUG=1 $(PY) manage.py export_openapi --output docs/openapi.json

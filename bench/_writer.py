@@ -30,8 +30,11 @@ def main() -> None:
     while next_at < start + duration:
         session_id = random.choice(session_ids)
         # event_append is its own transaction: when it returns, the event is committed.
-        event = event_append(session_id=session_id, type="output.message.delta",
-                             data={"delta": "lorem ipsum ", "accumulated": "lorem ipsum " * 4})
+        event = event_append(
+            session_id=session_id,
+            type="output.message.delta",
+            data={"delta": "lorem ipsum ", "accumulated": "lorem ipsum " * 4},
+        )
         events.append([event.id.hex, time.time()])
         next_at += interval
         delay = next_at - time.monotonic()

@@ -148,8 +148,9 @@ async def open_balanced(port: int, request: bytes, path: str, connections: int, 
     return kept
 
 
-async def hammer(port: int, path: str, headers: dict[str, str], seconds: float, connections: int,
-                 workers: int = 1) -> float:
+async def hammer(
+    port: int, path: str, headers: dict[str, str], seconds: float, connections: int, workers: int = 1
+) -> float:
     """Requests per second over `connections` keep-alive connections (spread evenly over the workers)."""
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode()
@@ -202,9 +203,11 @@ async def run(args) -> dict:
                 name: (path.split("?")[0], {f"HTTP_{key.upper()}": value for key, value in headers.items()})
                 for name, (path, headers) in variants.items()
             }
-            in_process = json.loads(stack.shell(
-                CPU_PER_REQUEST.format(variants=json.dumps(wsgi_variants), requests=args.cpu_requests), timeout=900
-            ))
+            in_process = json.loads(
+                stack.shell(
+                    CPU_PER_REQUEST.format(variants=json.dumps(wsgi_variants), requests=args.cpu_requests), timeout=900
+                )
+            )
         return {
             "database": stack.vendor,
             "workers": args.workers,
@@ -242,8 +245,10 @@ def table(result: dict) -> str:
             "| GET ?limit=20 | CPU ms per request (median) | bare / variant | GC runs per 100 requests |",
             "|---|---|---|---|",
         ]
-        lines += [f"| {name} | {row['cpu_ms']:.2f} | {base / row['cpu_ms']:.2f} | {row['gc_per_100']:.0f} |"
-                  for name, row in in_process.items()]
+        lines += [
+            f"| {name} | {row['cpu_ms']:.2f} | {base / row['cpu_ms']:.2f} | {row['gc_per_100']:.0f} |"
+            for name, row in in_process.items()
+        ]
     return "\n".join(lines)
 
 
@@ -255,10 +260,18 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=4, help="length of one timed round per variant")
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--auth-cache-seconds", type=float, default=None,
-                        help="the server's AUTH_CACHE_SECONDS (default: the settings' default)")
-    parser.add_argument("--cpu-requests", type=int, default=500,
-                        help="requests per variant for the in-process CPU measurement (0: skip it)")
+    parser.add_argument(
+        "--auth-cache-seconds",
+        type=float,
+        default=None,
+        help="the server's AUTH_CACHE_SECONDS (default: the settings' default)",
+    )
+    parser.add_argument(
+        "--cpu-requests",
+        type=int,
+        default=500,
+        help="requests per variant for the in-process CPU measurement (0: skip it)",
+    )
     parser.add_argument("--record", action="store_true", help="append the table to docs/benchmarks.md")
     args = parser.parse_args()
     result = asyncio.run(asyncio.wait_for(run(args), args.timeout))
@@ -266,10 +279,14 @@ def main() -> None:
     print(text)
     if args.record:
         database_prefix = "DATABASE_URL=postgres://… " if result["database"] == "postgresql" else ""
-        record(f"Sessions list run, {result['database']}, {result['workers']} workers, "
-               f"{result['connections']} client connections, {result['rounds']} x {result['seconds']:g} s per variant, "
-               f"AUTH_CACHE_SECONDS {result['auth_cache']}",
-               f"{database_prefix}.venv/bin/python bench/sessions_list.py {' '.join(sys.argv[1:])}", text)
+        record(
+            f"Sessions list run, {result['database']}, {result['workers']} workers, "
+            f"{result['connections']} client connections, {result['rounds']} x {result['seconds']:g} s per variant, "
+            f"AUTH_CACHE_SECONDS {result['auth_cache']}",
+            f"{database_prefix}.venv/bin/python bench/sessions_list.py {' '.join(sys.argv[1:])}",
+            text,
+        )
+
 
 if __name__ == "__main__":
     main()

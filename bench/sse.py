@@ -85,7 +85,7 @@ class Client:
     async def open_all(self, session_hexes: list[str], batch: int = 100) -> None:
         for start in range(0, len(session_hexes), batch):
             events = []
-            for session_hex in session_hexes[start:start + batch]:
+            for session_hex in session_hexes[start : start + batch]:
                 opened = asyncio.Event()
                 events.append(opened)
                 self.tasks.append(asyncio.create_task(self.stream(session_hex, opened)))
@@ -135,8 +135,9 @@ async def run(args) -> dict:
         client.received.clear()
 
         cpu_before, wall_before = cpu_seconds(workers), time.monotonic()
-        writer = stack.popen_python(str(ROOT / "bench" / "_writer.py"), str(ids_file), str(args.rate),
-                                    str(args.duration))
+        writer = stack.popen_python(
+            str(ROOT / "bench" / "_writer.py"), str(ids_file), str(args.rate), str(args.duration)
+        )
         stdout, stderr = await asyncio.to_thread(writer.communicate, timeout=args.duration + 120)
         if writer.returncode != 0:
             raise RuntimeError(stderr[-2000:])
@@ -182,10 +183,14 @@ def table(result: dict) -> str:
     rows = [
         ("database", result["database"]),
         ("gunicorn workers x max threads", f"{result['workers']} x {result['threads']}"),
-        ("streams requested / connected / open at end", f"{result['streams']} / {result['connected']} / "
-                                                        f"{result['still_open']}"),
-        ("streams that failed (why)", ", ".join(f"{n} {why}" for why, n in result["outcomes"].items()
-                                                  if not why.startswith("body")) or "none"),
+        (
+            "streams requested / connected / open at end",
+            f"{result['streams']} / {result['connected']} / {result['still_open']}",
+        ),
+        (
+            "streams that failed (why)",
+            ", ".join(f"{n} {why}" for why, n in result["outcomes"].items() if not why.startswith("body")) or "none",
+        ),
         ("time to open all streams", f"{result['connect_secs']:.1f} s"),
         ("threads per worker (incl. idle)", ", ".join(map(str, result["threads_per_worker"]))),
         ("events written (steady rate)", f"{result['written']} ({result['rate']:g}/s for {result['duration']:g} s)"),
@@ -219,6 +224,7 @@ def main() -> None:
     if args.record:
         command = f"bench/sse.py --streams {args.streams} --rate {args.rate:g} --duration {args.duration:g}"
         record(f"SSE run, {result['database']}", f".venv/bin/python {command}", text)
+
 
 if __name__ == "__main__":
     main()

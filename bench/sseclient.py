@@ -82,7 +82,7 @@ class HttpStreamDecoder:
             if len(rest) < size + 2:
                 return body
             body += rest[:size]
-            self.raw = rest[size + 2:]
+            self.raw = rest[size + 2 :]
 
 
 def request_bytes(path: str, headers: dict[str, str] | None = None) -> bytes:

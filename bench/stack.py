@@ -83,7 +83,10 @@ class Stack:
         try:
             self._create_database()
             subprocess.run(
-                [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=self.env(), check=True,
+                [PYTHON, "manage.py", "migrate", "--noinput", "-v0"],
+                cwd=ROOT,
+                env=self.env(),
+                check=True,
                 stdout=subprocess.DEVNULL,
             )
             self.start_server()
@@ -95,8 +98,12 @@ class Stack:
     def start_server(self) -> None:
         log = self.log_path.open("ab")
         self.server = subprocess.Popen(
-            [GUNICORN, "everruns.wsgi", "-c", "gunicorn.conf.py"], cwd=ROOT, env=self.env(), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [GUNICORN, "everruns.wsgi", "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -160,8 +167,12 @@ class Stack:
     def shell(self, code: str, *, timeout: float = 60) -> str:
         """Run Python code in a separate `manage.py shell` process against the stack's database."""
         result = subprocess.run(
-            [PYTHON, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=self.env(),
-            capture_output=True, text=True, timeout=timeout,
+            [PYTHON, "manage.py", "shell", "--no-imports", "-c", code],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if result.returncode != 0:
             raise RuntimeError(f"shell failed: {result.stderr[-3000:]}")
@@ -170,7 +181,11 @@ class Stack:
     def popen_python(self, script: str, *args: str) -> subprocess.Popen:
         """Start `python <script> <args>` with the stack's environment (Django set up by the script)."""
         return subprocess.Popen(
-            [PYTHON, script, *args], cwd=ROOT, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            [PYTHON, script, *args],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
         )
 

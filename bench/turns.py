@@ -53,8 +53,7 @@ def pct(values: list[float], q: float) -> float:
 
 def api(stack: Stack, method: str, path: str, body: dict | None = None) -> dict:
     conn = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
-    conn.request(method, path, json.dumps(body) if body is not None else None,
-                 {"Content-Type": "application/json"})
+    conn.request(method, path, json.dumps(body) if body is not None else None, {"Content-Type": "application/json"})
     response = conn.getresponse()
     data = response.read()
     conn.close()
@@ -102,10 +101,28 @@ def _end_to_end_sample(stack: Stack, agent_id: str) -> float:
 
 def start_workers(stack: Stack, count: int) -> list[subprocess.Popen]:
     log = (stack.tmp / "workers.log").open("ab")
-    return [subprocess.Popen([PYTHON, "manage.py", "db_worker", "--no-reload", "--interval", "0.01",
-                              "--no-startup-delay", "--queue-name", "default", "-v", "0"],
-                             cwd=ROOT, env=stack.env(), stdout=log, stderr=subprocess.STDOUT)
-            for _ in range(count)]
+    return [
+        subprocess.Popen(
+            [
+                PYTHON,
+                "manage.py",
+                "db_worker",
+                "--no-reload",
+                "--interval",
+                "0.01",
+                "--no-startup-delay",
+                "--queue-name",
+                "default",
+                "-v",
+                "0",
+            ],
+            cwd=ROOT,
+            env=stack.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(count)
+    ]
 
 
 def stop_workers(workers: list[subprocess.Popen]) -> None:
@@ -158,8 +175,10 @@ def main() -> None:
     with Stack(env=env) as stack:
         print(f"database: {stack.vendor}")
         inline = json.loads(stack.shell(INLINE.format(n=args.samples), timeout=600).strip().splitlines()[-1])
-        print(f"inline turn (message_create + turn_run_pending): p50 {pct(inline, 50):.1f} ms, "
-              f"p95 {pct(inline, 95):.1f} ms ({len(inline)} turns)")
+        print(
+            f"inline turn (message_create + turn_run_pending): p50 {pct(inline, 50):.1f} ms, "
+            f"p95 {pct(inline, 95):.1f} ms ({len(inline)} turns)"
+        )
         agent_id = api(stack, "POST", "/v1/agents", {"name": "bench", "system_prompt": "You are fast."})["id"]
         workers = start_workers(stack, 1)
         try:
@@ -169,10 +188,14 @@ def main() -> None:
             polled = [polled_sample(stack, agent_id) for _ in range(args.samples)]
         finally:
             stop_workers(workers)
-        print(f"POST message -> session.idled frame on SSE, 1 worker: p50 {pct(e2e, 50):.1f} ms, "
-              f"p95 {pct(e2e, 95):.1f} ms ({len(e2e)} turns)")
-        print(f"POST message -> session.idled stored (events polled every 2 ms), 1 worker: "
-              f"p50 {pct(polled, 50):.1f} ms, p95 {pct(polled, 95):.1f} ms ({len(polled)} turns)")
+        print(
+            f"POST message -> session.idled frame on SSE, 1 worker: p50 {pct(e2e, 50):.1f} ms, "
+            f"p95 {pct(e2e, 95):.1f} ms ({len(e2e)} turns)"
+        )
+        print(
+            f"POST message -> session.idled stored (events polled every 2 ms), 1 worker: "
+            f"p50 {pct(polled, 50):.1f} ms, p95 {pct(polled, 95):.1f} ms ({len(polled)} turns)"
+        )
         for count in sorted({1, args.workers}):
             workers = start_workers(stack, count)
             try:

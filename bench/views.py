@@ -20,11 +20,12 @@ def bare_sessions(request):
     limit = min(int(request.GET.get("limit", 20)), 100)
     offset = int(request.GET.get("offset", 0))
     queryset = (
-        Session.objects.filter(organization_id=DEFAULT_ORG_ID).select_related("agent", "model")
+        Session.objects.filter(organization_id=DEFAULT_ORG_ID)
+        .select_related("agent", "model")
         .order_by("-created_at", "-id")
     )
     total = queryset.count()
-    rows = [session_to_dict(session) for session in queryset[offset:offset + limit]]
+    rows = [session_to_dict(session) for session in queryset[offset : offset + limit]]
     return JsonResponse({"data": rows, "total": total, "offset": offset, "limit": limit})
 
 

@@ -320,17 +320,21 @@ FS_TOOL_READ_MAX_BYTES = env_int("FS_TOOL_READ_MAX_BYTES", 256 * 1024)
 # Timeout (seconds) of POST /v1/llm-providers/{id}/sync-models when it lists a provider's models.
 LLM_SYNC_TIMEOUT_SECS = env_int("LLM_SYNC_TIMEOUT_SECS", 10)
 # Our two "status" enums get their own OpenAPI names (other apps have "status" enums too).
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
-    "LlmStatusEnum": ["active", "disabled"],
-    "SyncModelsStatusEnum": ["success", "not_supported"],
-})
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "LlmStatusEnum": ["active", "disabled"],
+        "SyncModelsStatusEnum": ["success", "not_supported"],
+    }
+)
 
 # --------------------------------------------------------------------------- agents / capabilities: OpenAPI enum names
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
-    "AgentStatusEnum": "apps.agents.models.Agent.STATUSES",
-    "CapabilityStatusEnum": "apps.capabilities.serializers.CAPABILITY_STATUSES",
-    "CapabilityRiskLevelEnum": "apps.capabilities.serializers.RISK_LEVELS",
-})
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "AgentStatusEnum": "apps.agents.models.Agent.STATUSES",
+        "CapabilityStatusEnum": "apps.capabilities.serializers.CAPABILITY_STATUSES",
+        "CapabilityRiskLevelEnum": "apps.capabilities.serializers.RISK_LEVELS",
+    }
+)
 
 # ------------------------------------------------------------- agent runtime (apps/runtime, docs/runtime.md)
 # A running turn refreshes Turn.heartbeat_at every RUNTIME_HEARTBEAT_SECS; one whose heartbeat is older than

@@ -311,20 +311,28 @@ def bad_credentials(user, settings) -> dict[str, str]:
     from apps.accounts.services import api_key_create
 
     now = int(time.time())
-    access = {"sub": str(user.pk), "email": user.email, "name": user.name, "roles": ["admin"],
-              "token_type": "access", "iat": now - 3600, "exp": now - 1800}
+    access = {
+        "sub": str(user.pk),
+        "email": user.email,
+        "name": user.name,
+        "roles": ["admin"],
+        "token_type": "access",
+        "iat": now - 3600,
+        "exp": now - 1800,
+    }
     expired_key_row, expired_key = api_key_create(user=user, organization=user.organizations.first(), name="old")
     ApiKey.objects.filter(pk=expired_key_row.pk).update(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
     return {
         "garbage bearer": "Bearer not-a-jwt",
         "expired jwt": "Bearer " + _jwt(access, settings.AUTH_JWT_SECRET),
         "jwt signed with another secret": "Bearer " + _jwt({**access, "exp": now + 600}, "x" * 64),
-        "refresh token as access token": "Bearer " + _jwt(
+        "refresh token as access token": "Bearer "
+        + _jwt(
             {"sub": str(user.pk), "token_type": "refresh", "iat": now, "exp": now + 600, "jti": "0" * 32},
             settings.AUTH_JWT_SECRET,
         ),
-        "jwt for a deleted user": "Bearer " + _jwt({**access, "sub": str(uuid.uuid4()), "exp": now + 600},
-                                                   settings.AUTH_JWT_SECRET),
+        "jwt for a deleted user": "Bearer "
+        + _jwt({**access, "sub": str(uuid.uuid4()), "exp": now + 600}, settings.AUTH_JWT_SECRET),
         "unknown api key": "evr_" + "a" * 64,
         "malformed api key": "ApiKey evr_123",
         "expired api key": f"Bearer {expired_key}",
@@ -390,7 +398,8 @@ def test_known_admin_only_routes_are_detected(full_auth, make_user):
     """Contract 1.8 / 2.10: the users list and every provider/model mutation are admin-only."""
     member = make_user("probe@example.com")
     must_be_admin = [
-        e for e in ENDPOINTS
+        e
+        for e in ENDPOINTS
         if e.template == "/v1/users"
         or (e.template.startswith(("/v1/llm-providers", "/v1/llm-models")) and e.method != "GET")
     ]
@@ -399,10 +408,7 @@ def test_known_admin_only_routes_are_detected(full_auth, make_user):
     assert not open_to_members, f"admin-only by contract but open to members: {open_to_members}"
 
 
-FOREIGN_CASES = [
-    e for e in PROTECTED
-    if any(kwarg_kind(e, name) not in ("fixed", "global") for name in e.kwargs)
-]
+FOREIGN_CASES = [e for e in PROTECTED if any(kwarg_kind(e, name) not in ("fixed", "global") for name in e.kwargs)]
 
 
 @pytest.mark.parametrize("endpoint", FOREIGN_CASES, ids=[str(e) for e in FOREIGN_CASES])

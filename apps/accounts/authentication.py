@@ -243,8 +243,13 @@ class EverrunsAuthentication(BaseAuthentication):
         membership = Membership.from_db(
             api_key._state.db,
             ["id", "user_id", "organization_id", "role", "created_at"],
-            [api_key.acting_id, api_key.user_id, api_key.organization_id, api_key.acting_role,
-             api_key.acting_created_at],
+            [
+                api_key.acting_id,
+                api_key.user_id,
+                api_key.organization_id,
+                api_key.acting_role,
+                api_key.acting_created_at,
+            ],
         )
         membership.user = api_key.user
         membership.organization = api_key.organization
@@ -263,9 +268,7 @@ def _api_key_with_membership(key_hash: str) -> ApiKey | None:
     The membership is a LEFT JOIN on (user, key's organization), so a key whose user has left the
     organization still loads, with `acting_id` None (-> 403, as before).
     """
-    acting = FilteredRelation(
-        "user__memberships", condition=Q(user__memberships__organization=F("organization"))
-    )
+    acting = FilteredRelation("user__memberships", condition=Q(user__memberships__organization=F("organization")))
     return (
         ApiKey.objects.select_related("user", "organization")
         .annotate(acting=acting)

@@ -33,11 +33,16 @@ class RefreshSerializer(serializers.Serializer):
 class ApiKeyCreateSerializer(serializers.Serializer):
     name = StrictCharField(max_length=255)
     scopes = serializers.ListField(
-        child=StrictCharField(max_length=64), required=False, max_length=32,
+        child=StrictCharField(max_length=64),
+        required=False,
+        max_length=32,
         help_text='Stored, not enforced; empty or omitted means ["*"] (full access).',
     )
     expires_in_days = StrictIntegerField(
-        required=False, allow_null=True, min_value=1, max_value=3650,
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=3650,
         help_text="Days until the key stops working (1..3650); omitted or null: never expires.",
     )
 

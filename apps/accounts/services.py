@@ -213,7 +213,11 @@ def refresh_token_revoke(*, refresh_token: str) -> None:
 # --------------------------------------------------------------------------- API keys
 @transaction.atomic
 def api_key_create(
-    *, user: User, organization: Organization, name: str, scopes: list[str] | None = None,
+    *,
+    user: User,
+    organization: Organization,
+    name: str,
+    scopes: list[str] | None = None,
     expires_in_days: int | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key for `user` acting in `organization`; returns the row and the full key (shown once)."""

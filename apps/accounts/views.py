@@ -47,12 +47,22 @@ def refresh_cookie_path() -> str:
 def set_auth_cookies(response: Response, pair: TokenPair) -> Response:
     """Contract 4.4. `Secure` follows AUTH_COOKIE_SECURE (on unless DEBUG) so plain-HTTP dev works."""
     response.set_cookie(
-        ACCESS_COOKIE, pair.access_token, max_age=pair.expires_in, path="/",
-        secure=settings.AUTH_COOKIE_SECURE, httponly=True, samesite="Lax",
+        ACCESS_COOKIE,
+        pair.access_token,
+        max_age=pair.expires_in,
+        path="/",
+        secure=settings.AUTH_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
     )
     response.set_cookie(
-        REFRESH_COOKIE, pair.refresh_token, max_age=settings.AUTH_JWT_REFRESH_TOKEN_LIFETIME,
-        path=refresh_cookie_path(), secure=settings.AUTH_COOKIE_SECURE, httponly=True, samesite="Strict",
+        REFRESH_COOKIE,
+        pair.refresh_token,
+        max_age=settings.AUTH_JWT_REFRESH_TOKEN_LIFETIME,
+        path=refresh_cookie_path(),
+        secure=settings.AUTH_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
     )
     return response
 
@@ -99,7 +109,9 @@ class AuthViewSet(viewsets.GenericViewSet):
         return Response(AuthConfigSerializer(body).data)
 
     @extend_schema(
-        operation_id="auth_login", request=LoginSerializer, auth=[],
+        operation_id="auth_login",
+        request=LoginSerializer,
+        auth=[],
         responses={200: TokenResponseSerializer, 401: OpenApiResponse(description="Invalid email or password")},
     )
     @action(detail=False, methods=["post"], url_path="login", **CREDENTIAL_ROUTE)
@@ -112,7 +124,9 @@ class AuthViewSet(viewsets.GenericViewSet):
         return token_response(services.token_pair_issue(user=user))
 
     @extend_schema(
-        operation_id="auth_register", request=RegisterSerializer, auth=[],
+        operation_id="auth_register",
+        request=RegisterSerializer,
+        auth=[],
         responses={
             201: TokenResponseSerializer,
             403: OpenApiResponse(description="Registration is disabled"),
@@ -129,7 +143,9 @@ class AuthViewSet(viewsets.GenericViewSet):
         return token_response(services.token_pair_issue(user=user), status.HTTP_201_CREATED)
 
     @extend_schema(
-        operation_id="auth_refresh", request=RefreshSerializer, auth=[],
+        operation_id="auth_refresh",
+        request=RefreshSerializer,
+        auth=[],
         responses={200: TokenResponseSerializer, 401: OpenApiResponse(description="Invalid refresh token")},
     )
     @action(detail=False, methods=["post"], url_path="refresh", **CREDENTIAL_ROUTE)
@@ -145,7 +161,9 @@ class AuthViewSet(viewsets.GenericViewSet):
         return token_response(pair)
 
     @extend_schema(
-        operation_id="auth_logout", request=RefreshSerializer, auth=[],
+        operation_id="auth_logout",
+        request=RefreshSerializer,
+        auth=[],
         responses={200: OpenApiResponse(description="Empty body; both cookies are cleared.")},
     )
     @action(detail=False, methods=["post"], url_path="logout", **PUBLIC)
@@ -168,8 +186,7 @@ class AuthViewSet(viewsets.GenericViewSet):
         return Response(UserInfoSerializer(request.user, context=context).data)
 
 
-class ApiKeyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin,
-                    viewsets.GenericViewSet):
+class ApiKeyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """The caller's API keys in the acting organization. The full key is shown once, on creation."""
 
     serializer_class = ApiKeySerializer
@@ -195,8 +212,9 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Destr
         """The caller's keys, newest first (a bare array)."""
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(operation_id="api_keys_create", request=ApiKeyCreateSerializer,
-                   responses={201: ApiKeyCreatedSerializer})
+    @extend_schema(
+        operation_id="api_keys_create", request=ApiKeyCreateSerializer, responses={201: ApiKeyCreatedSerializer}
+    )
     def create(self, request, *args, **kwargs):
         """Create a key acting as the caller in the acting organization; the response holds the only copy."""
         serializer = ApiKeyCreateSerializer(data=request.data)

@@ -81,8 +81,7 @@ class AgentAdmin(admin.ModelAdmin):
             data["status"] = form.cleaned_data.get("status")
             services.agent_update(agent=obj, data=data)
             return
-        created = services.agent_create(organization=form.cleaned_data["organization"], public_id=obj.public_id,
-                                        **data)
+        created = services.agent_create(organization=form.cleaned_data["organization"], public_id=obj.public_id, **data)
         if form.cleaned_data.get("status") == Agent.STATUS_ARCHIVED:
             services.agent_archive(agent=created)
         # The admin keeps using `obj` (log entry, redirect): point it at the row the service wrote.

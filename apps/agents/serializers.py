@@ -20,8 +20,10 @@ CAPABILITY_REF_SCHEMA = {
 }
 CAPABILITY_CONFIG_SCHEMA = {
     "type": "object",
-    "properties": {"ref": {"type": "string", "example": "current_time"},
-                   "config": {"type": "object", "additionalProperties": True}},
+    "properties": {
+        "ref": {"type": "string", "example": "current_time"},
+        "config": {"type": "object", "additionalProperties": True},
+    },
     "required": ["ref", "config"],
 }
 USAGE_SCHEMA = {
@@ -55,8 +57,17 @@ class AgentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Agent
         fields = [
-            "id", "name", "description", "system_prompt", "default_model_id", "tags", "capabilities", "status",
-            "usage", "created_at", "updated_at",
+            "id",
+            "name",
+            "description",
+            "system_prompt",
+            "default_model_id",
+            "tags",
+            "capabilities",
+            "status",
+            "usage",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -79,16 +90,22 @@ class AgentSerializer(serializers.ModelSerializer):
 class AgentCreateSerializer(serializers.Serializer):
     """CreateAgentRequest: POST /v1/agents and PUT /v1/agents/{id} (PUT ignores `id`)."""
 
-    id = PublicIdField("agent", required=False, allow_null=True,
-                       help_text="Client-chosen id; an existing one in your organization makes this an update.")
+    id = PublicIdField(
+        "agent",
+        required=False,
+        allow_null=True,
+        help_text="Client-chosen id; an existing one in your organization makes this an update.",
+    )
     name = _text(help_text="Non-empty; at most 2048 UTF-8 bytes.")
     system_prompt = _text(help_text="At most 1 MiB of UTF-8.")
     description = _text(required=False, allow_null=True, allow_blank=True, help_text="At most 10 KiB of UTF-8.")
-    default_model_id = PublicIdField("model", required=False, allow_null=True,
-                                     help_text="null or absent: the system default model.")
+    default_model_id = PublicIdField(
+        "model", required=False, allow_null=True, help_text="null or absent: the system default model."
+    )
     tags = serializers.ListField(child=_text(allow_blank=True), required=False)
-    capabilities = serializers.ListField(child=CapabilityRefField(), required=False,
-                                         help_text="Ordered; at most 250 items.")
+    capabilities = serializers.ListField(
+        child=CapabilityRefField(), required=False, help_text="Ordered; at most 250 items."
+    )
 
 
 class AgentUpdateSerializer(serializers.Serializer):
@@ -97,12 +114,14 @@ class AgentUpdateSerializer(serializers.Serializer):
     name = _text(required=False)
     system_prompt = _text(required=False)
     description = _text(required=False, allow_null=True, allow_blank=True)
-    default_model_id = PublicIdField("model", required=False, allow_null=True,
-                                     help_text="Explicit null clears the override.")
+    default_model_id = PublicIdField(
+        "model", required=False, allow_null=True, help_text="Explicit null clears the override."
+    )
     tags = serializers.ListField(child=_text(allow_blank=True), required=False)
     capabilities = serializers.ListField(child=CapabilityRefField(), required=False)
-    status = serializers.ChoiceField(choices=["active", "archived"], required=False,
-                                     help_text="`active` restores an archived agent.")
+    status = serializers.ChoiceField(
+        choices=["active", "archived"], required=False, help_text="`active` restores an archived agent."
+    )
 
 
 class AgentPreviewSerializer(serializers.Serializer):

@@ -49,11 +49,17 @@ class JsonErrorsOnly(BaseContentNegotiation):
 
 @extend_schema(tags=["agents"])
 @extend_schema_view(
-    list=extend_schema(parameters=[OpenApiParameter("status", str, enum=["active", "archived"],
-                                                    description="Only agents with this status (default: all).")]),
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=["active", "archived"], description="Only agents with this status (default: all)."
+            )
+        ]
+    ),
     retrieve=extend_schema(parameters=[AGENT_ID]),
-    partial_update=extend_schema(parameters=[AGENT_ID], request=AgentUpdateSerializer,
-                                 responses={200: AgentSerializer}),
+    partial_update=extend_schema(
+        parameters=[AGENT_ID], request=AgentUpdateSerializer, responses={200: AgentSerializer}
+    ),
     destroy=extend_schema(parameters=[AGENT_ID], responses={204: None}),
 )
 class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
@@ -86,8 +92,10 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     def retrieve(self, request, pk=None):
         return self._respond(self.get_object())
 
-    @extend_schema(request=AgentCreateSerializer,
-                   responses={201: AgentSerializer, 200: OpenApiResponse(AgentSerializer, "Existing id: updated")})
+    @extend_schema(
+        request=AgentCreateSerializer,
+        responses={201: AgentSerializer, 200: OpenApiResponse(AgentSerializer, "Existing id: updated")},
+    )
     def create(self, request):
         """Create an agent; with an `id` that already exists in your organization, update it instead (200)."""
         serializer = AgentCreateSerializer(data=request.data)
@@ -100,8 +108,11 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         agent, created = services.agent_upsert(organization=organization, public_id=public_id, data=data)
         return self._respond(agent, http.HTTP_201_CREATED if created else http.HTTP_200_OK)
 
-    @extend_schema(parameters=[AGENT_ID], request=AgentCreateSerializer,
-                   responses={201: AgentSerializer, 200: OpenApiResponse(AgentSerializer, "Updated")})
+    @extend_schema(
+        parameters=[AGENT_ID],
+        request=AgentCreateSerializer,
+        responses={201: AgentSerializer, 200: OpenApiResponse(AgentSerializer, "Updated")},
+    )
     def update(self, request, pk=None):
         """Create (201) or fully replace (200) the agent with this id; the path id wins over a body `id`."""
         public_id = ids.parse_id("agent", pk)

@@ -67,11 +67,20 @@ class SessionPagination(LimitOffsetPagination):
 
     def get_schema_operation_parameters(self, view) -> list[dict]:
         return [
-            {"name": "offset", "required": False, "in": "query", "description": "Items to skip (>= 0).",
-             "schema": {"type": "integer", "minimum": 0, "default": 0}},
-            {"name": "limit", "required": False, "in": "query",
-             "description": "Page size, 1..100; larger values are clamped to 100.",
-             "schema": {"type": "integer", "minimum": 1, "default": 20}},
+            {
+                "name": "offset",
+                "required": False,
+                "in": "query",
+                "description": "Items to skip (>= 0).",
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
+            {
+                "name": "limit",
+                "required": False,
+                "in": "query",
+                "description": "Page size, 1..100; larger values are clamped to 100.",
+                "schema": {"type": "integer", "minimum": 1, "default": 20},
+            },
         ]
 
 

@@ -22,8 +22,12 @@ logger = logging.getLogger("everruns.health")
     responses={
         200: inline_serializer(
             "Health",
-            {"status": serializers.CharField(), "version": serializers.CharField(),
-             "auth_mode": serializers.CharField(), "database": serializers.CharField()},
+            {
+                "status": serializers.CharField(),
+                "version": serializers.CharField(),
+                "auth_mode": serializers.CharField(),
+                "database": serializers.CharField(),
+            },
         )
     },
     auth=[],
@@ -41,9 +45,7 @@ def health(request):
     except Exception as exc:  # any driver error means "not healthy"
         logger.error("health check: database unreachable: %s", type(exc).__name__)
         return Response(error_body(503, "Service unavailable"), status=503)
-    return Response(
-        {"status": "ok", "version": settings.VERSION, "auth_mode": settings.AUTH_MODE, "database": "ok"}
-    )
+    return Response({"status": "ok", "version": settings.VERSION, "auth_mode": settings.AUTH_MODE, "database": "ok"})
 
 
 def not_found(request, *args, **kwargs) -> JsonResponse:

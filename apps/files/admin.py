@@ -57,8 +57,18 @@ class SessionFileAdmin(admin.ModelAdmin):
     list_filter = ["is_directory", "is_readonly"]
     search_fields = ["path"]
     list_select_related = ["session"]
-    fields = ["api_id", "session_link", "path", "name", "is_directory", "is_readonly", "size_bytes",
-              "preview", "created_at", "updated_at"]
+    fields = [
+        "api_id",
+        "session_link",
+        "path",
+        "name",
+        "is_directory",
+        "is_readonly",
+        "size_bytes",
+        "preview",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = fields
     ordering = ["session", "path"]
 

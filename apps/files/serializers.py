@@ -20,7 +20,15 @@ class FileInfoSerializer(serializers.ModelSerializer):
     class Meta:
         model = SessionFile
         fields = [
-            "id", "session_id", "path", "name", "is_directory", "is_readonly", "size_bytes", "created_at", "updated_at",
+            "id",
+            "session_id",
+            "path",
+            "name",
+            "is_directory",
+            "is_readonly",
+            "size_bytes",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -103,7 +111,9 @@ class FileTransferRequestSerializer(serializers.Serializer):
 class FileGrepRequestSerializer(serializers.Serializer):
     pattern = StrictCharField(trim_whitespace=False, help_text="Regular expression (Python syntax).")
     path_pattern = StrictCharField(
-        required=False, allow_null=True, trim_whitespace=False,
+        required=False,
+        allow_null=True,
+        trim_whitespace=False,
         help_text="Glob over the full path when it contains '/', else over the file name (e.g. '*.md').",
     )
 

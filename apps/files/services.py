@@ -114,8 +114,17 @@ def root_entry(*, session: Session) -> SessionFile:
     creation time, when its empty filesystem came to be.
     """
     return SessionFile(
-        id=session.pk, session=session, path=paths.ROOT, parent_path="", name="", is_directory=True,
-        is_readonly=False, content=None, size_bytes=0, created_at=session.created_at, updated_at=session.created_at,
+        id=session.pk,
+        session=session,
+        path=paths.ROOT,
+        parent_path="",
+        name="",
+        is_directory=True,
+        is_readonly=False,
+        content=None,
+        size_bytes=0,
+        created_at=session.created_at,
+        updated_at=session.created_at,
     )
 
 
@@ -193,8 +202,12 @@ def file_create(
     for parent in missing:
         _insert(session, parent, is_directory=True, context=context)
     return _insert(
-        session, path, is_directory=is_directory, content=None if is_directory else data,
-        is_readonly=is_readonly, context=context,
+        session,
+        path,
+        is_directory=is_directory,
+        content=None if is_directory else data,
+        is_readonly=is_readonly,
+        context=context,
     )
 
 
@@ -251,8 +264,10 @@ def file_delete(
         _refuse_readonly(doomed)
     SessionFile.objects.filter(pk__in=[entry.pk for entry in doomed]).delete()
     _event(
-        session, EVENT_FILE_DELETED,
-        {"path": row.path, "is_directory": row.is_directory, "deleted_count": len(doomed)}, context,
+        session,
+        EVENT_FILE_DELETED,
+        {"path": row.path, "is_directory": row.is_directory, "deleted_count": len(doomed)},
+        context,
     )
     return len(doomed)
 
@@ -281,8 +296,10 @@ def file_move(
         entry.path, entry.parent_path, entry.name = new_path, paths.parent_of(new_path), paths.name_of(new_path)
     SessionFile.objects.bulk_update(moving, ["path", "parent_path", "name"])
     _event(
-        session, EVENT_FILE_MOVED,
-        {"path": dst, "src_path": src, "dst_path": dst, "is_directory": row.is_directory}, context,
+        session,
+        EVENT_FILE_MOVED,
+        {"path": dst, "src_path": src, "dst_path": dst, "is_directory": row.is_directory},
+        context,
     )
     return row
 
@@ -307,15 +324,21 @@ def file_copy(*, session: Session, src_path: str, dst_path: str, context: dict |
         _insert(session, parent, is_directory=True, context=context)
     copies = [
         SessionFile(
-            session=session, path=new_path, parent_path=paths.parent_of(new_path), name=paths.name_of(new_path),
-            is_directory=entry.is_directory, is_readonly=False,
-            content=None if entry.is_directory else file_bytes(entry), size_bytes=entry.size_bytes,
+            session=session,
+            path=new_path,
+            parent_path=paths.parent_of(new_path),
+            name=paths.name_of(new_path),
+            is_directory=entry.is_directory,
+            is_readonly=False,
+            content=None if entry.is_directory else file_bytes(entry),
+            size_bytes=entry.size_bytes,
         )
         for entry, new_path in zip(sources, renamed, strict=True)
     ]
     SessionFile.objects.bulk_create(copies)
     _event(
-        session, EVENT_FILE_COPIED,
+        session,
+        EVENT_FILE_COPIED,
         {"path": dst, "src_path": src, "dst_path": dst, "is_directory": row.is_directory, "copied_count": len(copies)},
         context,
     )
@@ -359,8 +382,13 @@ def file_grep(*, session: Session, pattern: str, path_pattern: str | None = None
 
     deadline = time.monotonic() + settings.FS_GREP_TIMEOUT_MS / 1000
     candidates = sorted(
-        (entry for entry in SessionFile.objects.filter(session=session, is_directory=False)
-         .values_list("pk", "path", "size_bytes") if _glob_match(path_pattern, entry[1])),
+        (
+            entry
+            for entry in SessionFile.objects.filter(session=session, is_directory=False).values_list(
+                "pk", "path", "size_bytes"
+            )
+            if _glob_match(path_pattern, entry[1])
+        ),
         key=lambda entry: entry[1],
     )
     result = GrepResult()
@@ -468,7 +496,7 @@ def _prepare_destination(session: Session, dst: str) -> list[str]:
 
 def _relocated(path: str, src: str, dst: str) -> str:
     """`path` (at or below `src`) re-rooted under `dst`, re-validated: the new path may be too long or deep."""
-    return paths.normalize(dst + path[len(src):])
+    return paths.normalize(dst + path[len(src) :])
 
 
 def _refuse_readonly(entries: list[SessionFile]) -> None:
@@ -491,12 +519,22 @@ def _check_quota(session: Session, *, add_files: int, add_bytes: int, file_size:
 
 
 def _insert(
-    session: Session, path: str, *, is_directory: bool, content: bytes | None = None, is_readonly: bool = False,
+    session: Session,
+    path: str,
+    *,
+    is_directory: bool,
+    content: bytes | None = None,
+    is_readonly: bool = False,
     context: dict | None,
 ) -> SessionFile:
     row = SessionFile(
-        session=session, path=path, parent_path=paths.parent_of(path), name=paths.name_of(path),
-        is_directory=is_directory, is_readonly=is_readonly, content=content,
+        session=session,
+        path=path,
+        parent_path=paths.parent_of(path),
+        name=paths.name_of(path),
+        is_directory=is_directory,
+        is_readonly=is_readonly,
+        content=content,
         size_bytes=len(content) if content is not None else 0,
     )
     row.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)

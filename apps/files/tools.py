@@ -97,8 +97,10 @@ def read_file(arguments: dict, session: Session, event_context: dict) -> dict:
     if truncated:
         # Cut on bytes, then drop a partial trailing UTF-8 character.
         head = data[:limit]
-        content = head.decode("utf-8", errors="ignore") if encoding == services.ENCODING_TEXT else (
-            services.content_encode(head)[0]
+        content = (
+            head.decode("utf-8", errors="ignore")
+            if encoding == services.ENCODING_TEXT
+            else (services.content_encode(head)[0])
         )
     return {
         "path": row.path,
@@ -115,8 +117,9 @@ def write_file(arguments: dict, session: Session, event_context: dict) -> dict:
     """{path, content, encoding?} -> {path, size_bytes, created}; creates parents, overwrites files."""
     encoding = _str(arguments, "encoding", default=services.ENCODING_TEXT)
     data = services.content_decode(content=_str(arguments, "content"), encoding=encoding)
-    row, created = services.file_write(session=session, path=_str(arguments, "path"), content=data,
-                                       context=event_context)
+    row, created = services.file_write(
+        session=session, path=_str(arguments, "path"), content=data, context=event_context
+    )
     return {"path": row.path, "size_bytes": row.size_bytes, "created": created}
 
 
@@ -153,7 +156,10 @@ def delete_file(arguments: dict, session: Session, event_context: dict) -> dict:
     """{path, recursive?} -> {path, deleted, deleted_count}; never removes read-only files."""
     path = _str(arguments, "path")
     count = services.file_delete(
-        session=session, path=path, recursive=_bool(arguments, "recursive"), allow_readonly=False,
+        session=session,
+        path=path,
+        recursive=_bool(arguments, "recursive"),
+        allow_readonly=False,
         context=event_context,
     )
     return {"path": paths.normalize(path), "deleted": True, "deleted_count": count}

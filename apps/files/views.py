@@ -37,8 +37,11 @@ FILE_PATH = OpenApiParameter(
 def fs_schema(action: str, summary: str, *, parameters: tuple | list = (), **kwargs):
     """extend_schema for one fs operation: stable operation id, tag, and the session id parameter."""
     return extend_schema(
-        operation_id=f"session_fs_{action}", summary=summary, tags=["session-files"],
-        parameters=[SESSION_ID, *parameters], **kwargs,
+        operation_id=f"session_fs_{action}",
+        summary=summary,
+        tags=["session-files"],
+        parameters=[SESSION_ID, *parameters],
+        **kwargs,
     )
 
 
@@ -85,7 +88,9 @@ class SessionFileViewSet(viewsets.GenericViewSet):
         return self._listing(paths.ROOT)
 
     @fs_schema(
-        "retrieve", "Read a file, or list a directory", parameters=[FILE_PATH, FileListQuerySerializer],
+        "retrieve",
+        "Read a file, or list a directory",
+        parameters=[FILE_PATH, FileListQuerySerializer],
         responses=FILE_OR_LISTING,
     )
     def retrieve(self, request, session_id=None, path=None):
@@ -98,7 +103,10 @@ class SessionFileViewSet(viewsets.GenericViewSet):
         return Response(SessionFileSerializer(row).data)
 
     @fs_schema(
-        "create", "Create a file or a directory", parameters=[FILE_PATH], request=SessionFileCreateSerializer,
+        "create",
+        "Create a file or a directory",
+        parameters=[FILE_PATH],
+        request=SessionFileCreateSerializer,
         responses={201: SessionFileSerializer},
     )
     def create(self, request, session_id=None, path=None):
@@ -114,7 +122,10 @@ class SessionFileViewSet(viewsets.GenericViewSet):
         return Response(SessionFileSerializer(row).data, status=status.HTTP_201_CREATED)
 
     @fs_schema(
-        "update", "Replace a file's content", parameters=[FILE_PATH], request=SessionFileUpdateSerializer,
+        "update",
+        "Replace a file's content",
+        parameters=[FILE_PATH],
+        request=SessionFileUpdateSerializer,
         responses=SessionFileSerializer,
     )
     def update(self, request, session_id=None, path=None):
@@ -124,7 +135,9 @@ class SessionFileViewSet(viewsets.GenericViewSet):
         return Response(SessionFileSerializer(row).data)
 
     @fs_schema(
-        "destroy", "Delete a file or a directory", parameters=[FILE_PATH, FileDeleteQuerySerializer],
+        "destroy",
+        "Delete a file or a directory",
+        parameters=[FILE_PATH, FileDeleteQuerySerializer],
         responses=FileDeletedSerializer,
     )
     def destroy(self, request, session_id=None, path=None):
@@ -133,7 +146,10 @@ class SessionFileViewSet(viewsets.GenericViewSet):
         return Response({"deleted": True})
 
     @fs_schema(
-        "stat", "Metadata of a file or directory", request=FileStatRequestSerializer, responses=FileInfoSerializer,
+        "stat",
+        "Metadata of a file or directory",
+        request=FileStatRequestSerializer,
+        responses=FileInfoSerializer,
     )
     def stat(self, request, session_id=None):
         body = self._validated(FileStatRequestSerializer, request.data)
@@ -141,7 +157,9 @@ class SessionFileViewSet(viewsets.GenericViewSet):
         return Response(FileInfoSerializer(row).data)
 
     @fs_schema(
-        "move", "Move or rename a file or directory", request=FileTransferRequestSerializer,
+        "move",
+        "Move or rename a file or directory",
+        request=FileTransferRequestSerializer,
         responses=FileInfoSerializer,
     )
     def move(self, request, session_id=None):
@@ -150,7 +168,9 @@ class SessionFileViewSet(viewsets.GenericViewSet):
         return Response(FileInfoSerializer(row).data)
 
     @fs_schema(
-        "copy", "Copy a file or directory", request=FileTransferRequestSerializer,
+        "copy",
+        "Copy a file or directory",
+        request=FileTransferRequestSerializer,
         responses={201: FileInfoSerializer},
     )
     def copy(self, request, session_id=None):
@@ -159,7 +179,9 @@ class SessionFileViewSet(viewsets.GenericViewSet):
         return Response(FileInfoSerializer(row).data, status=status.HTTP_201_CREATED)
 
     @fs_schema(
-        "grep", "Search file contents with a regular expression", request=FileGrepRequestSerializer,
+        "grep",
+        "Search file contents with a regular expression",
+        request=FileGrepRequestSerializer,
         responses=GrepResultSerializer,
     )
     def grep(self, request, session_id=None):

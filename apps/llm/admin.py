@@ -53,8 +53,20 @@ class LlmProviderAdmin(admin.ModelAdmin):
     list_filter = ["provider_type", "status"]
     search_fields = ["name", "base_url"]
     readonly_fields = ["api_key_set", "api_key_key_id", "last_synced_at", "created_at", "updated_at"]
-    fields = ["organization", "name", "provider_type", "base_url", "status", "api_key", "clear_api_key",
-              "api_key_set", "api_key_key_id", "last_synced_at", "created_at", "updated_at"]
+    fields = [
+        "organization",
+        "name",
+        "provider_type",
+        "base_url",
+        "status",
+        "api_key",
+        "clear_api_key",
+        "api_key_set",
+        "api_key_key_id",
+        "last_synced_at",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [LlmModelInline]
 
     @admin.display(boolean=True, description="API key set")
@@ -73,8 +85,18 @@ class LlmProviderAdmin(admin.ModelAdmin):
 class LlmModelAdminForm(forms.ModelForm):
     class Meta:
         model = LlmModel
-        fields = ["organization", "provider", "model_id", "display_name", "capabilities", "is_default", "is_favorite",
-                  "source", "status", "is_stale"]
+        fields = [
+            "organization",
+            "provider",
+            "model_id",
+            "display_name",
+            "capabilities",
+            "is_default",
+            "is_favorite",
+            "source",
+            "status",
+            "is_stale",
+        ]
 
     def validate_constraints(self):
         # "One default per provider" is kept by moving the default in save_model (as the API does), so the
@@ -88,8 +110,17 @@ class LlmModelAdminForm(forms.ModelForm):
 @admin.register(LlmModel)
 class LlmModelAdmin(admin.ModelAdmin):
     form = LlmModelAdminForm
-    list_display = ["display_name", "model_id", "provider", "organization", "source", "status", "is_default",
-                    "is_favorite", "is_stale"]
+    list_display = [
+        "display_name",
+        "model_id",
+        "provider",
+        "organization",
+        "source",
+        "status",
+        "is_default",
+        "is_favorite",
+        "is_stale",
+    ]
     list_filter = ["source", "status", "is_default", "is_favorite", "is_stale"]
     search_fields = ["model_id", "display_name", "provider__name"]
     list_select_related = ["provider", "organization"]

@@ -78,38 +78,91 @@ def _profile(
 
 def _o_series(name: str, release: str, knowledge: str, cost: tuple, modalities: dict = TEXT_IMAGE_IN) -> dict:
     return _profile(
-        name, "o", release_date=release, knowledge=knowledge, cost=cost, limits=(200_000, 100_000),
-        modalities=modalities, reasoning=True, temperature=False, reasoning_effort=OPENAI_EFFORT,
+        name,
+        "o",
+        release_date=release,
+        knowledge=knowledge,
+        cost=cost,
+        limits=(200_000, 100_000),
+        modalities=modalities,
+        reasoning=True,
+        temperature=False,
+        reasoning_effort=OPENAI_EFFORT,
     )
 
 
 def _gpt5(name: str, cost: tuple) -> dict:
     return _profile(
-        name, "gpt-5", release_date="2025-08-07", knowledge="2024-09", cost=cost, limits=(400_000, 128_000),
-        reasoning=True, temperature=False, reasoning_effort=GPT5_EFFORT,
+        name,
+        "gpt-5",
+        release_date="2025-08-07",
+        knowledge="2024-09",
+        cost=cost,
+        limits=(400_000, 128_000),
+        reasoning=True,
+        temperature=False,
+        reasoning_effort=GPT5_EFFORT,
     )
 
 
-def _claude(name: str, family: str, release: str, knowledge: str | None, cost: tuple, output: int,
-            reasoning: bool = False) -> dict:
+def _claude(
+    name: str, family: str, release: str, knowledge: str | None, cost: tuple, output: int, reasoning: bool = False
+) -> dict:
     return _profile(
-        name, family, release_date=release, knowledge=knowledge, cost=cost, limits=(200_000, output),
-        reasoning=reasoning, structured_output=False,
+        name,
+        family,
+        release_date=release,
+        knowledge=knowledge,
+        cost=cost,
+        limits=(200_000, output),
+        reasoning=reasoning,
+        structured_output=False,
     )
 
 
 CATALOGUE: dict[str, dict[str, dict[str, Any]]] = {
     "openai": {
-        "gpt-4o": _profile("GPT-4o", "gpt-4o", release_date="2024-05-13", last_updated="2024-11-20",
-                           knowledge="2023-10", cost=(2.5, 10.0, 1.25), limits=(128_000, 16_384)),
-        "gpt-4o-mini": _profile("GPT-4o mini", "gpt-4o", release_date="2024-07-18", knowledge="2023-10",
-                                cost=(0.15, 0.6, 0.075), limits=(128_000, 16_384)),
-        "gpt-4.1": _profile("GPT-4.1", "gpt-4.1", release_date="2025-04-14", knowledge="2024-06",
-                            cost=(2.0, 8.0, 0.5), limits=(1_047_576, 32_768)),
-        "gpt-4.1-mini": _profile("GPT-4.1 mini", "gpt-4.1", release_date="2025-04-14", knowledge="2024-06",
-                                 cost=(0.4, 1.6, 0.1), limits=(1_047_576, 32_768)),
-        "gpt-4.1-nano": _profile("GPT-4.1 nano", "gpt-4.1", release_date="2025-04-14", knowledge="2024-06",
-                                 cost=(0.1, 0.4, 0.025), limits=(1_047_576, 32_768)),
+        "gpt-4o": _profile(
+            "GPT-4o",
+            "gpt-4o",
+            release_date="2024-05-13",
+            last_updated="2024-11-20",
+            knowledge="2023-10",
+            cost=(2.5, 10.0, 1.25),
+            limits=(128_000, 16_384),
+        ),
+        "gpt-4o-mini": _profile(
+            "GPT-4o mini",
+            "gpt-4o",
+            release_date="2024-07-18",
+            knowledge="2023-10",
+            cost=(0.15, 0.6, 0.075),
+            limits=(128_000, 16_384),
+        ),
+        "gpt-4.1": _profile(
+            "GPT-4.1",
+            "gpt-4.1",
+            release_date="2025-04-14",
+            knowledge="2024-06",
+            cost=(2.0, 8.0, 0.5),
+            limits=(1_047_576, 32_768),
+        ),
+        "gpt-4.1-mini": _profile(
+            "GPT-4.1 mini",
+            "gpt-4.1",
+            release_date="2025-04-14",
+            knowledge="2024-06",
+            cost=(0.4, 1.6, 0.1),
+            limits=(1_047_576, 32_768),
+        ),
+        "gpt-4.1-nano": _profile(
+            "GPT-4.1 nano",
+            "gpt-4.1",
+            release_date="2025-04-14",
+            knowledge="2024-06",
+            cost=(0.1, 0.4, 0.025),
+            limits=(1_047_576, 32_768),
+        ),
         "o1": _o_series("o1", "2024-12-17", "2023-10", (15.0, 60.0, 7.5)),
         "o3": _o_series("o3", "2025-04-16", "2024-06", (2.0, 8.0, 0.5)),
         "o3-mini": _o_series("o3-mini", "2025-01-31", "2023-10", (1.1, 4.4, 0.55), modalities=TEXT_ONLY),
@@ -121,26 +174,42 @@ CATALOGUE: dict[str, dict[str, dict[str, Any]]] = {
     "anthropic": {
         "claude-3-haiku": _claude("Claude Haiku 3", "claude-haiku", "2024-03-07", "2023-08", (0.25, 1.25, 0.03), 4_096),
         "claude-3-opus": _claude("Claude Opus 3", "claude-opus", "2024-02-29", "2023-08", (15.0, 75.0, 1.5), 4_096),
-        "claude-3-5-haiku": _claude("Claude Haiku 3.5", "claude-haiku", "2024-10-22", "2024-07",
-                                    (0.8, 4.0, 0.08), 8_192),
-        "claude-3-5-sonnet": _claude("Claude Sonnet 3.5", "claude-sonnet", "2024-06-20", "2024-04",
-                                     (3.0, 15.0, 0.3), 8_192),
-        "claude-3-7-sonnet": _claude("Claude Sonnet 3.7", "claude-sonnet", "2025-02-19", "2024-10",
-                                     (3.0, 15.0, 0.3), 64_000, reasoning=True),
-        "claude-sonnet-4": _claude("Claude Sonnet 4", "claude-sonnet", "2025-05-22", "2025-03",
-                                   (3.0, 15.0, 0.3), 64_000, reasoning=True),
-        "claude-opus-4": _claude("Claude Opus 4", "claude-opus", "2025-05-22", "2025-03",
-                                 (15.0, 75.0, 1.5), 32_000, reasoning=True),
-        "claude-opus-4-1": _claude("Claude Opus 4.1", "claude-opus", "2025-08-05", "2025-03",
-                                   (15.0, 75.0, 1.5), 32_000, reasoning=True),
-        "claude-sonnet-4-5": _claude("Claude Sonnet 4.5", "claude-sonnet", "2025-09-29", "2025-07",
-                                     (3.0, 15.0, 0.3), 64_000, reasoning=True),
-        "claude-haiku-4-5": _claude("Claude Haiku 4.5", "claude-haiku", "2025-10-15", "2025-02",
-                                    (1.0, 5.0, 0.1), 64_000, reasoning=True),
+        "claude-3-5-haiku": _claude(
+            "Claude Haiku 3.5", "claude-haiku", "2024-10-22", "2024-07", (0.8, 4.0, 0.08), 8_192
+        ),
+        "claude-3-5-sonnet": _claude(
+            "Claude Sonnet 3.5", "claude-sonnet", "2024-06-20", "2024-04", (3.0, 15.0, 0.3), 8_192
+        ),
+        "claude-3-7-sonnet": _claude(
+            "Claude Sonnet 3.7", "claude-sonnet", "2025-02-19", "2024-10", (3.0, 15.0, 0.3), 64_000, reasoning=True
+        ),
+        "claude-sonnet-4": _claude(
+            "Claude Sonnet 4", "claude-sonnet", "2025-05-22", "2025-03", (3.0, 15.0, 0.3), 64_000, reasoning=True
+        ),
+        "claude-opus-4": _claude(
+            "Claude Opus 4", "claude-opus", "2025-05-22", "2025-03", (15.0, 75.0, 1.5), 32_000, reasoning=True
+        ),
+        "claude-opus-4-1": _claude(
+            "Claude Opus 4.1", "claude-opus", "2025-08-05", "2025-03", (15.0, 75.0, 1.5), 32_000, reasoning=True
+        ),
+        "claude-sonnet-4-5": _claude(
+            "Claude Sonnet 4.5", "claude-sonnet", "2025-09-29", "2025-07", (3.0, 15.0, 0.3), 64_000, reasoning=True
+        ),
+        "claude-haiku-4-5": _claude(
+            "Claude Haiku 4.5", "claude-haiku", "2025-10-15", "2025-02", (1.0, 5.0, 0.1), 64_000, reasoning=True
+        ),
     },
     "llmsim": {
-        "llmsim-default": _profile("Simulated", "llmsim", release_date=None, knowledge=None, cost=(0.0, 0.0, 0.0),
-                                   limits=(128_000, 16_384), modalities=TEXT_ONLY, structured_output=False),
+        "llmsim-default": _profile(
+            "Simulated",
+            "llmsim",
+            release_date=None,
+            knowledge=None,
+            cost=(0.0, 0.0, 0.0),
+            limits=(128_000, 16_384),
+            modalities=TEXT_ONLY,
+            structured_output=False,
+        ),
     },
 }
 

@@ -15,9 +15,11 @@ def check_encryption_keys(app_configs, **kwargs) -> list[checks.CheckMessage]:
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), id="llm.E001")]
     if not keys and not settings.DEBUG:
-        return [checks.Warning(
-            "ENCRYPTION_KEYS is not set: LLM provider API keys cannot be stored (only env fallbacks work).",
-            hint='Set ENCRYPTION_KEYS="k1:<base64 of 32 random bytes>".',
-            id="llm.W001",
-        )]
+        return [
+            checks.Warning(
+                "ENCRYPTION_KEYS is not set: LLM provider API keys cannot be stored (only env fallbacks work).",
+                hint='Set ENCRYPTION_KEYS="k1:<base64 of 32 random bytes>".',
+                id="llm.W001",
+            )
+        ]
     return []

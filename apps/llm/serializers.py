@@ -31,8 +31,17 @@ class LlmProviderSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LlmProvider
-        fields = ["id", "name", "provider_type", "base_url", "api_key_set", "status", "last_synced_at",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "name",
+            "provider_type",
+            "base_url",
+            "api_key_set",
+            "status",
+            "last_synced_at",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     def get_api_key_set(self, obj: LlmProvider) -> bool:
@@ -42,15 +51,23 @@ class LlmProviderSerializer(serializers.ModelSerializer):
 def _api_key_field() -> serializers.CharField:
     # Write-only by construction: input serializers are never used to render a response.
     return StrictCharField(
-        write_only=True, required=False, allow_null=True, allow_blank=True, max_length=4096,
-        help_text="Write-only. Encrypted at rest; never returned. null or \"\" removes the stored key.",
+        write_only=True,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=4096,
+        help_text='Write-only. Encrypted at rest; never returned. null or "" removes the stored key.',
     )
 
 
 def _base_url_field() -> serializers.CharField:
     return StrictCharField(
-        required=False, allow_null=True, allow_blank=True, max_length=2048, validators=[validate_base_url],
-        help_text="Custom http(s) endpoint (e.g. an OpenAI-compatible server). null or \"\" = the official one.",
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=2048,
+        validators=[validate_base_url],
+        help_text='Custom http(s) endpoint (e.g. an OpenAI-compatible server). null or "" = the official one.',
     )
 
 
@@ -96,8 +113,20 @@ class LlmModelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LlmModel
-        fields = ["id", "provider_id", "model_id", "display_name", "capabilities", "is_default", "is_favorite",
-                  "source", "status", "is_stale", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "provider_id",
+            "model_id",
+            "display_name",
+            "capabilities",
+            "is_default",
+            "is_favorite",
+            "source",
+            "status",
+            "is_stale",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 

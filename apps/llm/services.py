@@ -165,8 +165,9 @@ def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
                 result.current += 1
                 continue
             try:
-                plaintext = crypto.decrypt(provider.api_key_encrypted, key_id=provider.api_key_key_id or "",
-                                           aad=_aad(provider))
+                plaintext = crypto.decrypt(
+                    provider.api_key_encrypted, key_id=provider.api_key_key_id or "", aad=_aad(provider)
+                )
             except crypto.DecryptionFailed as exc:
                 logger.error("cannot rotate the API key of %s: %s", format_id("provider", pk), exc)
                 result.failed.append(format_id("provider", pk))

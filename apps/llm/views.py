@@ -29,8 +29,9 @@ _FALSE = {"false", "0", "no"}
 
 MODEL_FILTERS = [
     OpenApiParameter("source", str, enum=SOURCES, description="Only models of this source."),
-    OpenApiParameter("include_stale", bool, default=True,
-                     description="Include discovered models the last sync did not return."),
+    OpenApiParameter(
+        "include_stale", bool, default=True, description="Include discovered models the last sync did not return."
+    ),
     OpenApiParameter("favorites_only", bool, default=False, description="Only favourite models."),
 ]
 LlmModelList = inline_serializer(
@@ -118,10 +119,18 @@ class LlmProviderViewSet(
         """
         return Response(services.llm_provider_sync_models(provider=self.get_object()))
 
-    @extend_schema(methods=["GET"], operation_id="llm_providers_models_list", parameters=[PROVIDER_ID, *MODEL_FILTERS],
-                   responses=LlmModelList)
-    @extend_schema(methods=["POST"], parameters=[PROVIDER_ID], request=LlmModelCreateSerializer,
-                   responses={201: LlmModelSerializer})
+    @extend_schema(
+        methods=["GET"],
+        operation_id="llm_providers_models_list",
+        parameters=[PROVIDER_ID, *MODEL_FILTERS],
+        responses=LlmModelList,
+    )
+    @extend_schema(
+        methods=["POST"],
+        parameters=[PROVIDER_ID],
+        request=LlmModelCreateSerializer,
+        responses={201: LlmModelSerializer},
+    )
     @action(detail=True, methods=["get", "post"], url_path="models", serializer_class=LlmModelSerializer)
     def provider_models(self, request, pk=None):
         """GET: the provider's models (`{data,total}`, same filters as /v1/llm-models). POST: add one (admin)."""

@@ -60,8 +60,11 @@ class History:
 
 
 def build_history(session_id) -> History:
-    rows = (Event.objects.filter(session_id=session_id, type__in=MESSAGE_EVENT_TYPES)
-            .order_by("sequence").values_list("sequence", "type", "data", "metadata"))
+    rows = (
+        Event.objects.filter(session_id=session_id, type__in=MESSAGE_EVENT_TYPES)
+        .order_by("sequence")
+        .values_list("sequence", "type", "data", "metadata")
+    )
     blocks: list[_Block] = []
     owner: dict[str, _Block] = {}
     last_sequence = 0
@@ -74,8 +77,9 @@ def build_history(session_id) -> History:
             block = owner.get(call_id)
             if block is not None:
                 text, is_error = tool_result_for_model(data)
-                result = ChatMessage(role="tool", tool_call_id=call_id, tool_name=data.get("tool_name"), text=text,
-                                     is_error=is_error)
+                result = ChatMessage(
+                    role="tool", tool_call_id=call_id, tool_name=data.get("tool_name"), text=text, is_error=is_error
+                )
                 block.results[call_id] = (result, data.get("message"))
             continue
         message = data.get("message") or {}
@@ -84,11 +88,21 @@ def build_history(session_id) -> History:
                 last_user = message
             blocks.append(_Block(ChatMessage(role="user", parts=user_parts(message.get("content"))), message))
             continue
-        calls = [ToolCallRequest(id=p["id"], name=p.get("name", ""), arguments=p.get("arguments") or {})
-                 for p in message.get("content") or [] if isinstance(p, dict) and p.get("type") == "tool_call"]
-        block = _Block(ChatMessage(role="assistant", text=message_text(message.get("content")), tool_calls=calls,
-                                   thinking=message.get("thinking"),
-                                   thinking_signature=message.get("thinking_signature")), message)
+        calls = [
+            ToolCallRequest(id=p["id"], name=p.get("name", ""), arguments=p.get("arguments") or {})
+            for p in message.get("content") or []
+            if isinstance(p, dict) and p.get("type") == "tool_call"
+        ]
+        block = _Block(
+            ChatMessage(
+                role="assistant",
+                text=message_text(message.get("content")),
+                tool_calls=calls,
+                thinking=message.get("thinking"),
+                thinking_signature=message.get("thinking_signature"),
+            ),
+            message,
+        )
         blocks.append(block)
         for call in calls:
             owner[call.id] = block
@@ -101,13 +115,15 @@ def build_history(session_id) -> History:
             api_messages.append(block.api_message)
         for call in block.message.tool_calls:
             result, api_message = block.results.get(call.id) or (
-                ChatMessage(role="tool", tool_call_id=call.id, tool_name=call.name, text=MISSING_RESULT,
-                            is_error=True), None)
+                ChatMessage(role="tool", tool_call_id=call.id, tool_name=call.name, text=MISSING_RESULT, is_error=True),
+                None,
+            )
             messages.append(result)
             if api_message:
                 api_messages.append(api_message)
-    return History(messages=messages, api_messages=api_messages, last_sequence=last_sequence,
-                   last_user_message=last_user)
+    return History(
+        messages=messages, api_messages=api_messages, last_sequence=last_sequence, last_user_message=last_user
+    )
 
 
 def tool_result_json(value) -> str:

@@ -112,7 +112,8 @@ def _unhandled_inputs(session_id) -> list[Event]:
 
 def _mark_handled(session_id, sequence: int) -> None:
     updated = SessionProgress.objects.filter(session_id=session_id, handled_sequence__lt=sequence).update(
-        handled_sequence=sequence, updated_at=timezone.now())
+        handled_sequence=sequence, updated_at=timezone.now()
+    )
     if not updated and not SessionProgress.objects.filter(session_id=session_id).exists():
         SessionProgress.objects.create(session_id=session_id, handled_sequence=sequence)
 
@@ -144,8 +145,8 @@ def turn_claim(*, session_id, worker_id: str) -> Turn | None:
             # Guarded by status as well as by the session lock: two tasks for one queued turn (a re-enqueue
             # racing the original) can never both start it.
             if not Turn.objects.filter(pk=turn.pk, status=Turn.STATUS_QUEUED, started_at__isnull=True).update(
-                    status=Turn.STATUS_RUNNING, worker_id=worker_id, heartbeat_at=now, started_at=now,
-                    updated_at=now):
+                status=Turn.STATUS_RUNNING, worker_id=worker_id, heartbeat_at=now, started_at=now, updated_at=now
+            ):
                 return None
             turn.refresh_from_db()
             pending = _unhandled_inputs(session_id)
@@ -157,7 +158,8 @@ def turn_claim(*, session_id, worker_id: str) -> Turn | None:
         if turn.status == Turn.STATUS_RUNNING and fresh:
             return None
         taken = Turn.objects.filter(pk=turn.pk, status=turn.status, worker_id=turn.worker_id).update(
-            status=Turn.STATUS_RUNNING, worker_id=worker_id, heartbeat_at=now, started_at=turn.started_at or now)
+            status=Turn.STATUS_RUNNING, worker_id=worker_id, heartbeat_at=now, started_at=turn.started_at or now
+        )
         if not taken:
             return None
         logger.info("resuming %s (previous worker %s)", format_id("turn", turn.pk), turn.worker_id)
@@ -172,8 +174,14 @@ def turn_claim(*, session_id, worker_id: str) -> Turn | None:
             Session.objects.filter(pk=session_id).update(status=Session.STATUS_IDLE, updated_at=now)
         return None
     message = pending[0].data.get("message") or {}
-    turn = Turn(session_id=session_id, status=Turn.STATUS_RUNNING, worker_id=worker_id, heartbeat_at=now,
-                started_at=now, input_message_id=parse_id("message", message.get("id")))
+    turn = Turn(
+        session_id=session_id,
+        status=Turn.STATUS_RUNNING,
+        worker_id=worker_id,
+        heartbeat_at=now,
+        started_at=now,
+        input_message_id=parse_id("message", message.get("id")),
+    )
     # The partial unique constraint is the arbiter and the session row is locked above: validating
     # uniqueness or the foreign key up front would only add queries to every turn.
     turn.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
@@ -196,11 +204,22 @@ def _begin(session: Session, turn: Turn, message: dict, now) -> None:
     turn_key = format_id("turn", turn.pk)
     message_id = message.get("id") or (format_id("message", turn.input_message_id) if turn.input_message_id else None)
     context = {"turn_id": turn_key, "input_message_id": message_id, "trace_id": turn_key, "span_id": turn_key}
-    event_append(session_id=session.pk, type="session.activated", context=context,
-                 data={"turn_id": turn_key, "input_message_id": message_id})
-    event_append(session_id=session.pk, type="turn.started", context=context,
-                 data={"turn_id": turn_key, "input_message_id": message_id,
-                       "input_content": message_text(message.get("content"))})
+    event_append(
+        session_id=session.pk,
+        type="session.activated",
+        context=context,
+        data={"turn_id": turn_key, "input_message_id": message_id},
+    )
+    event_append(
+        session_id=session.pk,
+        type="turn.started",
+        context=context,
+        data={
+            "turn_id": turn_key,
+            "input_message_id": message_id,
+            "input_content": message_text(message.get("content")),
+        },
+    )
 
 
 def _settle_unstarted_cancel(turn: Turn, now) -> None:
@@ -209,19 +228,30 @@ def _settle_unstarted_cancel(turn: Turn, now) -> None:
     turn_key = format_id("turn", turn.pk)
     Turn.objects.filter(pk=turn.pk).update(status=Turn.STATUS_CANCELLED, finished_at=now, updated_at=now)
     context = {"turn_id": turn_key, "trace_id": turn_key}
-    message = {"id": new_id("message"), "role": "agent", "content": [{"type": "text", "text": CANCEL_MESSAGE}],
-               "created_at": format_ts(now)}
-    event_append(session_id=session_id, type="output.message.completed", data={"message": message},
-                 context=context)
+    message = {
+        "id": new_id("message"),
+        "role": "agent",
+        "content": [{"type": "text", "text": CANCEL_MESSAGE}],
+        "created_at": format_ts(now),
+    }
+    event_append(session_id=session_id, type="output.message.completed", data={"message": message}, context=context)
     Session.objects.filter(pk=session_id).update(status=Session.STATUS_IDLE, updated_at=now)
-    event_append(session_id=session_id, type="session.idled",
-                 data={"turn_id": turn_key, "iterations": 0, "usage": None}, context=context)
+    event_append(
+        session_id=session_id,
+        type="session.idled",
+        data={"turn_id": turn_key, "iterations": 0, "usage": None},
+        context=context,
+    )
     _mark_handled(session_id, _last_cancellation_sequence(session_id))
 
 
 def _last_cancellation_sequence(session_id) -> int:
-    return (Event.objects.filter(session_id=session_id, type="input.message", metadata__cancellation=True)
-            .order_by("-sequence").values_list("sequence", flat=True).first()) or 0
+    return (
+        Event.objects.filter(session_id=session_id, type="input.message", metadata__cancellation=True)
+        .order_by("-sequence")
+        .values_list("sequence", flat=True)
+        .first()
+    ) or 0
 
 
 def _task_pending(session_id) -> bool:
@@ -233,7 +263,8 @@ def _task_pending(session_id) -> bool:
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects.filter(
-        task_path="apps.sessions.tasks.run_turn", status__in=["READY", "RUNNING"],
+        task_path="apps.sessions.tasks.run_turn",
+        status__in=["READY", "RUNNING"],
         args_kwargs__args__0=str(session_id),
     ).exists()
 
@@ -265,13 +296,13 @@ def turns_recover_stale() -> int:
         with transaction.atomic():
             Session.objects.select_for_update().filter(pk=session_id).values_list("pk", flat=True).first()
             taken = Turn.objects.filter(pk=pk, status=Turn.STATUS_RUNNING, heartbeat_at=heartbeat).update(
-                status=Turn.STATUS_QUEUED, worker_id=None, heartbeat_at=now, updated_at=now)
+                status=Turn.STATUS_QUEUED, worker_id=None, heartbeat_at=now, updated_at=now
+            )
             if taken:
                 transaction.on_commit(lambda s=session_id: enqueue_turn(s))
                 requeued += 1
                 logger.warning("requeued stale %s of session %s", format_id("turn", pk), session_id)
-    waiting = Turn.objects.filter(status=Turn.STATUS_QUEUED, updated_at__lt=grace_before,
-                                  created_at__lt=grace_before)
+    waiting = Turn.objects.filter(status=Turn.STATUS_QUEUED, updated_at__lt=grace_before, created_at__lt=grace_before)
     for pk, session_id in waiting.values_list("pk", "session_id"):
         if not _task_pending(session_id):
             Turn.objects.filter(pk=pk, status=Turn.STATUS_QUEUED).update(updated_at=now)
@@ -279,12 +310,14 @@ def turns_recover_stale() -> int:
             requeued += 1
             logger.warning("re-enqueued %s of session %s: its task was gone", format_id("turn", pk), session_id)
     # Sessions left active with no open turn (never expected): settle them to idle.
-    orphaned = (Session.objects.filter(status=Session.STATUS_ACTIVE, updated_at__lt=stale_before)
-                .exclude(turns__status__in=Turn.OPEN_STATUSES))
+    orphaned = Session.objects.filter(status=Session.STATUS_ACTIVE, updated_at__lt=stale_before).exclude(
+        turns__status__in=Turn.OPEN_STATUSES
+    )
     for session_id in orphaned.values_list("pk", flat=True):
         with transaction.atomic():
             if Session.objects.filter(pk=session_id, status=Session.STATUS_ACTIVE).update(
-                    status=Session.STATUS_IDLE, updated_at=now):
+                status=Session.STATUS_IDLE, updated_at=now
+            ):
                 event_append(session_id=session_id, type="session.idled", data={"turn_id": None})
     return requeued
 
@@ -294,8 +327,12 @@ def generation_message(message: dict) -> dict:
     content = message.get("content")
     if not any(isinstance(p, dict) and p.get("base64") for p in content or []):
         return message
-    parts = [({k: v for k, v in p.items() if k != "base64"} | {"base64_omitted_chars": len(p["base64"])})
-             if isinstance(p, dict) and p.get("base64") else p for p in content]
+    parts = [
+        ({k: v for k, v in p.items() if k != "base64"} | {"base64_omitted_chars": len(p["base64"])})
+        if isinstance(p, dict) and p.get("base64")
+        else p
+        for p in content
+    ]
     return {**message, "content": parts}
 
 
@@ -339,8 +376,12 @@ class TurnRunner:
 
     # -- helpers ---------------------------------------------------------------------------------
     def context(self, span: str | None = None, parent: str | None = None) -> dict:
-        context = {"turn_id": self.turn_key, "input_message_id": self.input_message_key, "exec_id": self.exec_id,
-                   "trace_id": self.turn_key}
+        context = {
+            "turn_id": self.turn_key,
+            "input_message_id": self.input_message_key,
+            "exec_id": self.exec_id,
+            "trace_id": self.turn_key,
+        }
         if span:
             context["span_id"] = span
             context["parent_span_id"] = parent or self.turn_key
@@ -354,10 +395,13 @@ class TurnRunner:
         # (apps.sessions.selectors.message_from_event), so they are not stored twice.
         return self.emit(type_, {"message": message, **(extra or {})}, context)
 
-    def agent_message(self, content: list[dict], *, thinking: str | None = None,
-                      signature: str | None = None) -> dict:
-        message = {"id": new_id("message"), "role": "agent", "content": content,
-                   "created_at": format_ts(timezone.now())}
+    def agent_message(self, content: list[dict], *, thinking: str | None = None, signature: str | None = None) -> dict:
+        message = {
+            "id": new_id("message"),
+            "role": "agent",
+            "content": content,
+            "created_at": format_ts(timezone.now()),
+        }
         if thinking:
             message["thinking"] = thinking
             message["thinking_signature"] = signature
@@ -373,8 +417,9 @@ class TurnRunner:
         if connection.in_atomic_block:
             Session.objects.select_for_update().filter(pk=self.session_id).values_list("pk", flat=True).first()
         updates.setdefault("heartbeat_at", timezone.now())
-        if not Turn.objects.filter(pk=self.turn.pk, worker_id=self.worker_id,
-                                   status=Turn.STATUS_RUNNING).update(**updates):
+        if not Turn.objects.filter(pk=self.turn.pk, worker_id=self.worker_id, status=Turn.STATUS_RUNNING).update(
+            **updates
+        ):
             raise TurnLost
         self._last_heartbeat = time.monotonic()
 
@@ -425,8 +470,11 @@ class TurnRunner:
         self.session = session
         self.agent = session.agent
         # llm.generation stores only the messages added since the previous generation (see generation_data).
-        self.generation_cursor = (SessionProgress.objects.filter(session_id=self.session_id)
-                                  .values_list("handled_sequence", flat=True).first()) or 0
+        self.generation_cursor = (
+            SessionProgress.objects.filter(session_id=self.session_id)
+            .values_list("handled_sequence", flat=True)
+            .first()
+        ) or 0
         refs = list(self.agent.capabilities or []) + list(session.capabilities or [])
         resolved = registry.resolve(refs)
         self.system_prompt = registry.build_system_prompt(refs, self.agent.system_prompt or "")
@@ -452,8 +500,11 @@ class TurnRunner:
         from apps.llm.services import llm_default_model
 
         models = LlmModel.objects.select_related("provider").filter(organization_id=self.session.organization_id)
-        for candidate in (parse_id("model", self.controls.get("model_id")), self.session.model_id,
-                          self.agent.default_model_id):
+        for candidate in (
+            parse_id("model", self.controls.get("model_id")),
+            self.session.model_id,
+            self.agent.default_model_id,
+        ):
             if candidate is not None:
                 model = models.filter(pk=candidate).first()
                 if model is not None:
@@ -480,19 +531,31 @@ class TurnRunner:
         without a tool.completed run now (completed ones never run again) and the loop continues; without
         tool calls, the answer was stored and only the closing events are missing.
         """
-        last = (Event.objects.filter(session_id=self.session_id, type="output.message.completed",
-                                     context__turn_id=self.turn_key).order_by("-sequence").first())
+        last = (
+            Event.objects.filter(
+                session_id=self.session_id, type="output.message.completed", context__turn_id=self.turn_key
+            )
+            .order_by("-sequence")
+            .first()
+        )
         if last is None:
             return False
         parts = [p for p in (last.data.get("message") or {}).get("content") or [] if p.get("type") == "tool_call"]
         if not parts:
             return True
-        done = set(Event.objects.filter(session_id=self.session_id, type="tool.completed",
-                                        sequence__gt=last.sequence,
-                                        data__tool_call_id__in=[p["id"] for p in parts])
-                   .values_list("data__tool_call_id", flat=True))
-        missing = [ToolCallChunk(id=p["id"], name=p.get("name", ""), arguments=p.get("arguments"))
-                   for p in parts if p["id"] not in done]
+        done = set(
+            Event.objects.filter(
+                session_id=self.session_id,
+                type="tool.completed",
+                sequence__gt=last.sequence,
+                data__tool_call_id__in=[p["id"] for p in parts],
+            ).values_list("data__tool_call_id", flat=True)
+        )
+        missing = [
+            ToolCallChunk(id=p["id"], name=p.get("name", ""), arguments=p.get("arguments"))
+            for p in parts
+            if p["id"] not in done
+        ]
         if missing:
             self.act(missing)
         return False
@@ -504,10 +567,14 @@ class TurnRunner:
         reason_span, llm_span = new_id("reason"), new_id("llm")
         model_meta = self.model_metadata()
         with transaction.atomic():
-            self.emit("reason.started", {"agent_id": format_id("agent", self.agent.public_id),
-                                         "metadata": model_meta}, self.context(reason_span))
-            self.emit("output.message.started", {"turn_id": self.turn_key, "model": model_meta},
-                      self.context(reason_span))
+            self.emit(
+                "reason.started",
+                {"agent_id": format_id("agent", self.agent.public_id), "metadata": model_meta},
+                self.context(reason_span),
+            )
+            self.emit(
+                "output.message.started", {"turn_id": self.turn_key, "model": model_meta}, self.context(reason_span)
+            )
         request = self.build_request(history)
         started = time.monotonic()
         attempts, waited = 0, 0.0
@@ -523,10 +590,17 @@ class TurnRunner:
                 if exc.permanent or attempts > max_retries:
                     self.fail_step(history, request, exc, reason_span, llm_span, started, attempts, waited)
                     raise TurnFailed("llm_error", exc.message) from None
-                delay = min(float(settings.RUNTIME_LLM_RETRY_BASE_SECS) * 2 ** (attempts - 1),
-                            float(settings.RUNTIME_LLM_RETRY_MAX_SECS))
-                logger.warning("%s: transient provider error (attempt %d), retrying in %.2fs: %s",
-                               self.turn_key, attempts, delay, exc.message)
+                delay = min(
+                    float(settings.RUNTIME_LLM_RETRY_BASE_SECS) * 2 ** (attempts - 1),
+                    float(settings.RUNTIME_LLM_RETRY_MAX_SECS),
+                )
+                logger.warning(
+                    "%s: transient provider error (attempt %d), retrying in %.2fs: %s",
+                    self.turn_key,
+                    attempts,
+                    delay,
+                    exc.message,
+                )
                 self.sleep(delay)
                 waited += delay
         self.persist_step(history, request, step, reason_span, llm_span, started, attempts, waited)
@@ -535,8 +609,11 @@ class TurnRunner:
     def model_metadata(self) -> dict:
         if self.model is None:
             return {"model": None}
-        return {"model": self.model.model_id, "model_id": format_id("model", self.model.pk),
-                "provider_id": format_id("provider", self.model.provider_id)}
+        return {
+            "model": self.model.model_id,
+            "model_id": format_id("model", self.model.pk),
+            "provider_id": format_id("provider", self.model.provider_id),
+        }
 
     def build_request(self, history: History) -> LLMRequest:
         reasoning = self.controls.get("reasoning") if isinstance(self.controls.get("reasoning"), dict) else {}
@@ -551,8 +628,9 @@ class TurnRunner:
             messages=history.messages,
             tools=[tool.definition() for tool in self.tools.values()],
             max_tokens=max_tokens if isinstance(max_tokens, int) and not isinstance(max_tokens, bool) else None,
-            temperature=float(temperature) if isinstance(temperature, int | float)
-            and not isinstance(temperature, bool) else None,
+            temperature=float(temperature)
+            if isinstance(temperature, int | float) and not isinstance(temperature, bool)
+            else None,
             reasoning_effort=reasoning.get("effort") if isinstance(reasoning.get("effort"), str) else None,
         )
 
@@ -601,8 +679,9 @@ class TurnRunner:
                 return
             accumulated = step.text if kind == "text" else step.thinking
             event_type = "output.message.delta" if kind == "text" else "reason.thinking.delta"
-            self.emit(event_type, {"turn_id": self.turn_key, "delta": pending[kind], "accumulated": accumulated},
-                      context)
+            self.emit(
+                event_type, {"turn_id": self.turn_key, "delta": pending[kind], "accumulated": accumulated}, context
+            )
             pending[kind] = ""
             last_flush[kind] = now
 
@@ -634,8 +713,9 @@ class TurnRunner:
                 if isinstance(item, ThinkingDelta):
                     if not thinking_open:
                         thinking_open = True
-                        self.emit("reason.thinking.started",
-                                  {"turn_id": self.turn_key, "model": self.model.model_id}, context)
+                        self.emit(
+                            "reason.thinking.started", {"turn_id": self.turn_key, "model": self.model.model_id}, context
+                        )
                     step.thinking += item.text
                     pending["thinking"] += item.text
                     flush("thinking")
@@ -659,9 +739,19 @@ class TurnRunner:
             stop.set()
         return step
 
-    def generation_data(self, history: History, request: LLMRequest, *, output: dict, success: bool,
-                        started: float, attempts: int, waited: float, step: StepResult | None = None,
-                        error: str | None = None) -> dict:
+    def generation_data(
+        self,
+        history: History,
+        request: LLMRequest,
+        *,
+        output: dict,
+        success: bool,
+        started: float,
+        attempts: int,
+        waited: float,
+        step: StepResult | None = None,
+        error: str | None = None,
+    ) -> dict:
         system = {"role": "system", "content": [{"type": "text", "text": request.system}]}
         metadata: dict = {
             "model": request.model or None,
@@ -670,10 +760,14 @@ class TurnRunner:
             "duration_ms": int((time.monotonic() - started) * 1000),
         }
         if step is not None:
-            metadata.update({"usage": step.usage.as_dict() if step.usage else None,
-                             "time_to_first_token_ms": step.ttft_ms,
-                             "finish_reasons": step.finish.reasons if step.finish else None,
-                             "response_id": step.finish.response_id if step.finish else None})
+            metadata.update(
+                {
+                    "usage": step.usage.as_dict() if step.usage else None,
+                    "time_to_first_token_ms": step.ttft_ms,
+                    "finish_reasons": step.finish.reasons if step.finish else None,
+                    "response_id": step.finish.response_id if step.finish else None,
+                }
+            )
         if error:
             metadata["error"] = error
         if attempts > 1:
@@ -681,32 +775,71 @@ class TurnRunner:
         # Only the messages added since the previous generation of the session (the earlier ones are in
         # earlier llm.generation events): storing the whole history every step would grow the log
         # quadratically. Base64 image data is replaced by its size. docs/runtime.md, "llm.generation".
-        added = [generation_message(m) for m in history.api_messages
-                 if (m.get("sequence") or 0) > self.generation_cursor]
-        return {"messages": [system, *added], "messages_after_sequence": self.generation_cursor,
-                "tools": [{"name": t["name"], "description": t.get("description", "")} for t in request.tools],
-                "output": output, "metadata": metadata}
+        added = [
+            generation_message(m) for m in history.api_messages if (m.get("sequence") or 0) > self.generation_cursor
+        ]
+        return {
+            "messages": [system, *added],
+            "messages_after_sequence": self.generation_cursor,
+            "tools": [{"name": t["name"], "description": t.get("description", "")} for t in request.tools],
+            "output": output,
+            "metadata": metadata,
+        }
 
-    def persist_step(self, history: History, request: LLMRequest, step: StepResult, reason_span: str,
-                     llm_span: str, started: float, attempts: int, waited: float) -> None:
+    def persist_step(
+        self,
+        history: History,
+        request: LLMRequest,
+        step: StepResult,
+        reason_span: str,
+        llm_span: str,
+        started: float,
+        attempts: int,
+        waited: float,
+    ) -> None:
         content: list[dict] = [{"type": "text", "text": step.text}] if step.text else []
-        tool_calls = [{"id": c.id, "name": c.name,
-                       "arguments": c.arguments if c.arguments is not None else {}} for c in step.tool_calls]
+        tool_calls = [
+            {"id": c.id, "name": c.name, "arguments": c.arguments if c.arguments is not None else {}}
+            for c in step.tool_calls
+        ]
         content += [{"type": "tool_call", **c} for c in tool_calls]
         usage = step.usage.as_dict() if step.usage else None
         duration_ms = int((time.monotonic() - started) * 1000)
         with transaction.atomic():
             self.own(iterations=F("iterations") + 1, **usage_increment_expressions(usage))
-            self.emit("reason.completed", {
-                "success": True, "text_preview": step.text[:200] or None, "has_tool_calls": bool(tool_calls),
-                "tool_call_count": len(tool_calls), "duration_ms": duration_ms, "usage": usage,
-            }, self.context(reason_span))
-            self.emit("llm.generation", self.generation_data(
-                history, request, output={"text": step.text or None, "tool_calls": tool_calls}, success=True,
-                started=started, attempts=attempts, waited=waited, step=step), self.context(llm_span, reason_span))
+            self.emit(
+                "reason.completed",
+                {
+                    "success": True,
+                    "text_preview": step.text[:200] or None,
+                    "has_tool_calls": bool(tool_calls),
+                    "tool_call_count": len(tool_calls),
+                    "duration_ms": duration_ms,
+                    "usage": usage,
+                },
+                self.context(reason_span),
+            )
+            self.emit(
+                "llm.generation",
+                self.generation_data(
+                    history,
+                    request,
+                    output={"text": step.text or None, "tool_calls": tool_calls},
+                    success=True,
+                    started=started,
+                    attempts=attempts,
+                    waited=waited,
+                    step=step,
+                ),
+                self.context(llm_span, reason_span),
+            )
             message = self.agent_message(content, thinking=step.thinking or None, signature=step.signature)
-            self.emit_message("output.message.completed", message,
-                              {"metadata": self.model_metadata(), "usage": usage}, self.context(reason_span))
+            self.emit_message(
+                "output.message.completed",
+                message,
+                {"metadata": self.model_metadata(), "usage": usage},
+                self.context(reason_span),
+            )
             session_updates = usage_increment_expressions(usage)
             if usage:
                 type(self.agent).objects.filter(pk=self.agent.pk).update(**usage_increment_expressions(usage))
@@ -718,18 +851,45 @@ class TurnRunner:
         self.iterations += 1
         self.generation_cursor = max(self.generation_cursor, history.last_sequence)
 
-    def fail_step(self, history: History, request: LLMRequest, exc: ProviderError, reason_span: str,
-                  llm_span: str, started: float, attempts: int, waited: float) -> None:
+    def fail_step(
+        self,
+        history: History,
+        request: LLMRequest,
+        exc: ProviderError,
+        reason_span: str,
+        llm_span: str,
+        started: float,
+        attempts: int,
+        waited: float,
+    ) -> None:
         logger.warning("%s: provider call failed for good: %s", self.turn_key, exc.message)
         with transaction.atomic():
             self.own()
-            self.emit("reason.completed", {
-                "success": False, "has_tool_calls": False, "tool_call_count": 0, "error": exc.message,
-                "duration_ms": int((time.monotonic() - started) * 1000),
-            }, self.context(reason_span))
-            self.emit("llm.generation", self.generation_data(
-                history, request, output={"text": None, "tool_calls": []}, success=False, started=started,
-                attempts=attempts, waited=waited, error=exc.message), self.context(llm_span, reason_span))
+            self.emit(
+                "reason.completed",
+                {
+                    "success": False,
+                    "has_tool_calls": False,
+                    "tool_call_count": 0,
+                    "error": exc.message,
+                    "duration_ms": int((time.monotonic() - started) * 1000),
+                },
+                self.context(reason_span),
+            )
+            self.emit(
+                "llm.generation",
+                self.generation_data(
+                    history,
+                    request,
+                    output={"text": None, "tool_calls": []},
+                    success=False,
+                    started=started,
+                    attempts=attempts,
+                    waited=waited,
+                    error=exc.message,
+                ),
+                self.context(llm_span, reason_span),
+            )
             _mark_handled(self.session_id, history.last_sequence)
 
     # -- act ---------------------------------------------------------------------------------------
@@ -739,22 +899,35 @@ class TurnRunner:
         plans: list[ToolCallPlan] = []
         for call in calls:
             tool = self.tools.get(call.name)
-            plans.append(ToolCallPlan(
-                id=call.id, name=call.name, arguments=call.arguments, tool=tool,
-                timeout=float(tool.timeout_secs or default_timeout) if tool else default_timeout,
-                context=ToolContext(organization_id=self.session.organization_id, session_id=self.session_id,
-                                    agent_id=self.agent.pk, turn_id=self.turn_key, tool_call_id=call.id,
-                                    config=self.tool_configs.get(call.name, {})),
-            ))
+            plans.append(
+                ToolCallPlan(
+                    id=call.id,
+                    name=call.name,
+                    arguments=call.arguments,
+                    tool=tool,
+                    timeout=float(tool.timeout_secs or default_timeout) if tool else default_timeout,
+                    context=ToolContext(
+                        organization_id=self.session.organization_id,
+                        session_id=self.session_id,
+                        agent_id=self.agent.pk,
+                        turn_id=self.turn_key,
+                        tool_call_id=call.id,
+                        config=self.tool_configs.get(call.name, {}),
+                    ),
+                )
+            )
         started = time.monotonic()
         with transaction.atomic():
             self.own()
-            self.emit("act.started", {"tool_calls": [{"id": p.id, "name": p.name} for p in plans]},
-                      self.context(act_span))
+            self.emit(
+                "act.started", {"tool_calls": [{"id": p.id, "name": p.name} for p in plans]}, self.context(act_span)
+            )
             for plan in plans:
-                self.emit("tool.started", {"tool_call": {"id": plan.id, "name": plan.name,
-                                                         "arguments": plan.arguments or {}}},
-                          self.context(f"tool_{plan.id}", act_span))
+                self.emit(
+                    "tool.started",
+                    {"tool_call": {"id": plan.id, "name": plan.name, "arguments": plan.arguments or {}}},
+                    self.context(f"tool_{plan.id}", act_span),
+                )
         outcomes: list[ToolOutcome] = []
 
         def on_result(outcome: ToolOutcome) -> None:
@@ -762,8 +935,12 @@ class TurnRunner:
             self.persist_tool_result(outcome, act_span)
 
         try:
-            run_tool_calls(plans, on_result=on_result, checkpoint=self.checkpoint,
-                           max_parallel=int(settings.RUNTIME_TOOL_MAX_PARALLEL))
+            run_tool_calls(
+                plans,
+                on_result=on_result,
+                checkpoint=self.checkpoint,
+                max_parallel=int(settings.RUNTIME_TOOL_MAX_PARALLEL),
+            )
         except TurnLost:
             raise  # another worker owns the turn now: write nothing more
         except TurnCancelled:
@@ -772,28 +949,49 @@ class TurnRunner:
             raise
         self.act_completed(outcomes, plans, started, act_span)
 
-    def act_completed(self, outcomes: list[ToolOutcome], plans: list[ToolCallPlan], started: float,
-                      act_span: str) -> None:
+    def act_completed(
+        self, outcomes: list[ToolOutcome], plans: list[ToolCallPlan], started: float, act_span: str
+    ) -> None:
         if len(outcomes) != len(plans):
             return
         successes = sum(1 for o in outcomes if o.success)
         with transaction.atomic():
             self.own()
-            self.emit("act.completed", {"completed": len(outcomes), "success_count": successes,
-                                        "error_count": len(outcomes) - successes,
-                                        "duration_ms": int((time.monotonic() - started) * 1000)},
-                      self.context(act_span))
+            self.emit(
+                "act.completed",
+                {
+                    "completed": len(outcomes),
+                    "success_count": successes,
+                    "error_count": len(outcomes) - successes,
+                    "duration_ms": int((time.monotonic() - started) * 1000),
+                },
+                self.context(act_span),
+            )
 
     def persist_tool_result(self, outcome: ToolOutcome, act_span: str) -> None:
         call = outcome.call
-        message = {"id": new_id("message"), "role": "tool_result",
-                   "content": [{"type": "tool_result", "tool_call_id": call.id,
-                                "result": outcome.result if outcome.success else None, "error": outcome.error}],
-                   "created_at": format_ts(timezone.now())}
-        data = {"tool_call_id": call.id, "tool_name": call.name, "success": outcome.success,
-                "status": outcome.status,
-                "result": [{"type": "text", "text": outcome.result_text}] if outcome.success else None,
-                "error": outcome.error, "duration_ms": outcome.duration_ms}
+        message = {
+            "id": new_id("message"),
+            "role": "tool_result",
+            "content": [
+                {
+                    "type": "tool_result",
+                    "tool_call_id": call.id,
+                    "result": outcome.result if outcome.success else None,
+                    "error": outcome.error,
+                }
+            ],
+            "created_at": format_ts(timezone.now()),
+        }
+        data = {
+            "tool_call_id": call.id,
+            "tool_name": call.name,
+            "success": outcome.success,
+            "status": outcome.status,
+            "result": [{"type": "text", "text": outcome.result_text}] if outcome.success else None,
+            "error": outcome.error,
+            "duration_ms": outcome.duration_ms,
+        }
         with transaction.atomic():
             if outcome.status != "cancelled":  # a cancelled batch is written while the turn stops anyway
                 self.own()
@@ -824,13 +1022,27 @@ class TurnRunner:
                 raise TurnCancelled
             input_content = None
             if self.turn.input_message_id:
-                first = Event.objects.filter(session_id=self.session_id, type="input.message",
-                                             data__message__id=self.input_message_key).first()
+                first = Event.objects.filter(
+                    session_id=self.session_id, type="input.message", data__message__id=self.input_message_key
+                ).first()
                 message = ((first.data or {}).get("message") or {}) if first else {}
                 input_content = message_text(message.get("content")) if first else None
-            self._settle(status=Turn.STATUS_COMPLETED, turn_updates={}, final_events=[("turn.completed", {
-                "turn_id": self.turn_key, "iterations": self.iterations, "duration_ms": self._duration_ms(),
-                "usage": None, "input_content": input_content})])
+            self._settle(
+                status=Turn.STATUS_COMPLETED,
+                turn_updates={},
+                final_events=[
+                    (
+                        "turn.completed",
+                        {
+                            "turn_id": self.turn_key,
+                            "iterations": self.iterations,
+                            "duration_ms": self._duration_ms(),
+                            "usage": None,
+                            "input_content": input_content,
+                        },
+                    )
+                ],
+            )
 
     def finish_cancelled(self) -> None:
         with transaction.atomic():
@@ -839,9 +1051,12 @@ class TurnRunner:
             self.emit_message("output.message.completed", message, {"metadata": self.model_metadata()})
             self._settle(status=Turn.STATUS_CANCELLED, turn_updates={}, final_events=[])
             # Everything up to the cancellation notice is dealt with; later messages get a new turn.
-            notice = (Event.objects.filter(session_id=self.session_id, type="input.message",
-                                           metadata__cancellation=True)
-                      .order_by("-sequence").values_list("sequence", flat=True).first())
+            notice = (
+                Event.objects.filter(session_id=self.session_id, type="input.message", metadata__cancellation=True)
+                .order_by("-sequence")
+                .values_list("sequence", flat=True)
+                .first()
+            )
             _mark_handled(self.session_id, max(notice or 0, self.seen_sequence))
 
     def finish_failed(self, error_code: str, detail: str) -> None:
@@ -849,19 +1064,32 @@ class TurnRunner:
             self.own()
             text = ERROR_MESSAGE
             if error_code == "max_iterations":
-                text = (f"I stopped because I reached the maximum number of steps "
-                        f"({settings.RUNTIME_MAX_ITERATIONS}) for one request.")
-            self.emit_message("output.message.completed", self.agent_message([{"type": "text", "text": text}]),
-                              {"metadata": self.model_metadata()})
+                text = (
+                    f"I stopped because I reached the maximum number of steps "
+                    f"({settings.RUNTIME_MAX_ITERATIONS}) for one request."
+                )
+            self.emit_message(
+                "output.message.completed",
+                self.agent_message([{"type": "text", "text": text}]),
+                {"metadata": self.model_metadata()},
+            )
             public_error = MAX_ITERATIONS_EVENT_TEXT if error_code == "max_iterations" else ERROR_EVENT_TEXT
-            self._settle(status=Turn.STATUS_FAILED, turn_updates={"error": detail[:4000], "error_code": error_code},
-                         final_events=[("turn.failed", {"turn_id": self.turn_key, "error": public_error,
-                                                        "error_code": error_code})])
+            self._settle(
+                status=Turn.STATUS_FAILED,
+                turn_updates={"error": detail[:4000], "error_code": error_code},
+                final_events=[
+                    ("turn.failed", {"turn_id": self.turn_key, "error": public_error, "error_code": error_code})
+                ],
+            )
             # What the turn read is dealt with (the user saw the error); newer messages start a new turn.
             _mark_handled(self.session_id, self.seen_sequence or self.first_input_sequence())
 
     def first_input_sequence(self) -> int:
         """The sequence of the turn's input message (a turn that failed before reading anything)."""
-        return (Event.objects.filter(session_id=self.session_id, type="input.message",
-                                     data__message__id=self.input_message_key)
-                .values_list("sequence", flat=True).first()) or 0
+        return (
+            Event.objects.filter(
+                session_id=self.session_id, type="input.message", data__message__id=self.input_message_key
+            )
+            .values_list("sequence", flat=True)
+            .first()
+        ) or 0

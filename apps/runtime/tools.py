@@ -101,8 +101,14 @@ def run_tool_calls(plans: list[ToolCallPlan], *, on_result, checkpoint, max_para
                 if now - started >= plan.timeout:
                     running.pop(future)
                     future.cancel()
-                    on_result(ToolOutcome(plan, "timeout", error=f"Tool timed out after {plan.timeout:g} seconds",
-                                          duration_ms=int((now - started) * 1000)))
+                    on_result(
+                        ToolOutcome(
+                            plan,
+                            "timeout",
+                            error=f"Tool timed out after {plan.timeout:g} seconds",
+                            duration_ms=int((now - started) * 1000),
+                        )
+                    )
             if running:
                 try:
                     checkpoint()
@@ -110,8 +116,11 @@ def run_tool_calls(plans: list[ToolCallPlan], *, on_result, checkpoint, max_para
                     now = time.monotonic()
                     for future, plan in running.items():
                         future.cancel()
-                        on_result(ToolOutcome(plan, "cancelled", error="Cancelled by user",
-                                              duration_ms=int((now - started) * 1000)))
+                        on_result(
+                            ToolOutcome(
+                                plan, "cancelled", error="Cancelled by user", duration_ms=int((now - started) * 1000)
+                            )
+                        )
                     running.clear()
                     raise
     finally:

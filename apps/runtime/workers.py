@@ -57,8 +57,12 @@ def liveness_window_seconds() -> float:
 
 def _upsert(task_worker_id: str | None) -> None:
     now = timezone.now()
-    defaults = {"hostname": socket.gethostname()[:255], "pid": os.getpid(), "heartbeat_at": now,
-                "started_at": _process["started_at"] or now}
+    defaults = {
+        "hostname": socket.gethostname()[:255],
+        "pid": os.getpid(),
+        "heartbeat_at": now,
+        "started_at": _process["started_at"] or now,
+    }
     if task_worker_id:
         defaults["task_worker_id"] = task_worker_id
     WorkerProcess.objects.update_or_create(key=_process["key"], defaults=defaults)

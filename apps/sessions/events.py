@@ -42,7 +42,11 @@ KNOWN_EVENT_TYPES: tuple[str, ...] = (
     "turn.failed",
     "turn.cancelled",
     "session.idled",
-    "file.created", "file.updated", "file.deleted", "file.moved", "file.copied",  # session filesystem (apps/files)
+    "file.created",
+    "file.updated",
+    "file.deleted",
+    "file.moved",
+    "file.copied",  # session filesystem (apps/files)
 )
 
 LEGACY_EVENT_TYPES: dict[str, str] = {

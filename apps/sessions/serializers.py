@@ -39,8 +39,11 @@ class SessionCapabilityRefSerializer(serializers.Serializer):
         "items": {
             "oneOf": [
                 {"type": "string"},
-                {"type": "object", "required": ["ref"],
-                 "properties": {"ref": {"type": "string"}, "config": {"type": "object"}}},
+                {
+                    "type": "object",
+                    "required": ["ref"],
+                    "properties": {"ref": {"type": "string"}, "config": {"type": "object"}},
+                },
             ]
         },
         "description": "Capability ids or {ref, config} objects; session-level, applied after the agent's.",
@@ -72,8 +75,22 @@ class SessionSerializer(serializers.ModelSerializer):
 
         model = Session
         fields = [
-            "id", "organization_id", "agent_id", "title", "tags", "model_id", "capabilities", "status",
-            "features", "usage", "preview", "output_preview", "started_at", "finished_at", "created_at", "updated_at",
+            "id",
+            "organization_id",
+            "agent_id",
+            "title",
+            "tags",
+            "model_id",
+            "capabilities",
+            "status",
+            "features",
+            "usage",
+            "preview",
+            "output_preview",
+            "started_at",
+            "finished_at",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -267,4 +284,3 @@ class EventSerializer(serializers.Serializer):
 
     def to_representation(self, instance) -> dict:
         return event_to_dict(instance)
-

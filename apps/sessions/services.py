@@ -355,8 +355,11 @@ def message_create(
         # The session row is locked by event_append above, so this check-then-insert cannot race
         # another message; the partial unique constraint stays the arbiter regardless.
         if not Turn.objects.filter(session_id=session_id, status__in=Turn.OPEN_STATUSES).exists():
-            turn = Turn(session_id=session_id, status=Turn.STATUS_QUEUED,
-                        input_message_id=ids.parse_id("message", message["id"]))
+            turn = Turn(
+                session_id=session_id,
+                status=Turn.STATUS_QUEUED,
+                input_message_id=ids.parse_id("message", message["id"]),
+            )
             turn.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
             turn.save(force_insert=True)
 

@@ -85,6 +85,8 @@ def shutdown_streams() -> None:
     """End every open stream of this process promptly (each sends `disconnecting` first)."""
     shutting_down.set()
     hub.wake_all()
+
+
 HEARTBEAT = comment("heartbeat")
 
 
@@ -93,8 +95,6 @@ def event_frame(event) -> bytes:
     back-off of an idle stream is reset by the event being sent, as in the reference's polling loop."""
     body = event_to_dict(event)
     return frame(event=body["type"], id=body["id"], retry=RETRY_MIN_MS, data=body)
-
-
 
 
 # --------------------------------------------------------------------------- database access

@@ -232,7 +232,9 @@ class SessionStreamView(OrgScopedMixin, APIView):
         parameters=EVENT_FILTER_PARAMETERS
         + [
             OpenApiParameter(
-                "Last-Event-ID", str, OpenApiParameter.HEADER,
+                "Last-Event-ID",
+                str,
+                OpenApiParameter.HEADER,
                 description="Resume cursor sent by EventSource on reconnect; used when since_id is absent.",
             ),
             OpenApiParameter("format", exclude=True),

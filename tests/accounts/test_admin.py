@@ -36,8 +36,14 @@ def test_admin_login_with_email(make_user):
 
 @pytest.mark.parametrize(
     "url",
-    ["/admin/accounts/user/", "/admin/accounts/user/add/", "/admin/accounts/organization/",
-     "/admin/accounts/membership/", "/admin/accounts/apikey/", "/admin/accounts/refreshtoken/"],
+    [
+        "/admin/accounts/user/",
+        "/admin/accounts/user/add/",
+        "/admin/accounts/organization/",
+        "/admin/accounts/membership/",
+        "/admin/accounts/apikey/",
+        "/admin/accounts/refreshtoken/",
+    ],
 )
 def test_admin_pages_render(staff_client, url):
     assert staff_client.get(url).status_code == 200
@@ -46,10 +52,17 @@ def test_admin_pages_render(staff_client, url):
 def test_admin_creates_user_with_normalized_email_and_membership(staff_client, default_org):
     response = staff_client.post(
         "/admin/accounts/user/add/",
-        {"email": "New.Person@Example.com", "name": "New", "usable_password": "true",
-         "password1": "Quite-Long-Pass-1", "password2": "Quite-Long-Pass-1",
-         "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
-         "memberships-0-organization": str(default_org.pk), "memberships-0-role": "member"},
+        {
+            "email": "New.Person@Example.com",
+            "name": "New",
+            "usable_password": "true",
+            "password1": "Quite-Long-Pass-1",
+            "password2": "Quite-Long-Pass-1",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-organization": str(default_org.pk),
+            "memberships-0-role": "member",
+        },
     )
     assert response.status_code == 302, response.content[:500]
     user = User.objects.get(email="new.person@example.com")
@@ -77,9 +90,7 @@ def test_revoke_action_deletes_keys(staff_client, api_key, api_client, settings)
     row, raw = api_key
     settings.AUTH_MODE = "full"
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=raw).status_code == 200
-    response = staff_client.post(
-        "/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [str(row.pk)]}
-    )
+    response = staff_client.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [str(row.pk)]})
     assert response.status_code == 302
     assert not ApiKey.objects.exists()
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=raw).status_code == 401

@@ -104,8 +104,13 @@ def test_bad_keys_are_401(full_auth, api_client, header, message):
 def test_scopes_and_validation(grace_client):
     assert create_key(grace_client, scopes=["sessions:read"])["scopes"] == ["sessions:read"]
     assert create_key(grace_client, scopes=[])["scopes"] == ["*"]
-    for body in ({"name": ""}, {"name": "x", "expires_in_days": 0}, {"name": "x", "expires_in_days": "soon"},
-                 {"name": "x", "scopes": "all"}, {}):
+    for body in (
+        {"name": ""},
+        {"name": "x", "expires_in_days": 0},
+        {"name": "x", "expires_in_days": "soon"},
+        {"name": "x", "scopes": "all"},
+        {},
+    ):
         response = grace_client.post("/v1/auth/api-keys", body, format="json")
         assert response.json() == {"error": "Invalid request", "status": 400}, body
 
@@ -115,7 +120,8 @@ def test_delete_revokes_the_key(grace_client, api_client):
     response = grace_client.delete(f"/v1/auth/api-keys/{created['id']}")
     assert response.status_code == 204
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=created["key"]).json() == {
-        "error": "Invalid API key", "status": 401,
+        "error": "Invalid API key",
+        "status": 401,
     }
     assert grace_client.get("/v1/auth/api-keys").json() == []
 

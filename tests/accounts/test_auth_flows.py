@@ -82,8 +82,11 @@ def test_register_rejects_weak_passwords(full_auth, api_client, password):
 
 @pytest.mark.parametrize(
     "body",
-    [{"email": "ada@example.com", "password": PASSWORD}, {"email": "not-an-email", "password": PASSWORD, "name": "A"},
-     {"email": "ada@example.com", "password": PASSWORD, "name": ""}],
+    [
+        {"email": "ada@example.com", "password": PASSWORD},
+        {"email": "not-an-email", "password": PASSWORD, "name": "A"},
+        {"email": "ada@example.com", "password": PASSWORD, "name": ""},
+    ],
 )
 def test_register_bad_body_is_400(full_auth, api_client, body):
     response = api_client.post("/v1/auth/register", body, format="json")
@@ -329,7 +332,10 @@ def test_auth_config(settings, api_client, mode, password, signup):
     settings.AUTH_MODE = mode
     response = api_client.get("/v1/auth/config")
     assert response.json() == {
-        "mode": mode, "password_auth_enabled": password, "oauth_providers": [], "signup_enabled": signup,
+        "mode": mode,
+        "password_auth_enabled": password,
+        "oauth_providers": [],
+        "signup_enabled": signup,
     }
 
 

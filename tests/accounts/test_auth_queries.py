@@ -151,9 +151,7 @@ def test_key_role_comes_from_the_membership(api_client, ada, ada_key, default_or
     assert api_client.get("/v1/users", HTTP_AUTHORIZATION=ada_key).status_code == 200
 
 
-def test_jwt_of_a_member_elsewhere_is_403_and_of_an_inactive_user_401(
-    full_auth, ada, make_org, bearer_client_for
-):
+def test_jwt_of_a_member_elsewhere_is_403_and_of_an_inactive_user_401(full_auth, ada, make_org, bearer_client_for):
     foreign = bearer_client_for(ada, org=make_org("Not hers"))
     assert foreign.get("/v1/sessions").json() == {"error": "Forbidden", "status": 403}
     client = bearer_client_for(ada)
@@ -184,7 +182,8 @@ def test_key_revoked_through_the_api_is_401_at_once(cache, api_client, ada, ada_
     key_id = bearer_client_for(ada).get("/v1/auth/api-keys").json()[0]["id"]
     assert bearer_client_for(ada).delete(f"/v1/auth/api-keys/{key_id}").status_code == 204
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).json() == {
-        "error": "Invalid API key", "status": 401
+        "error": "Invalid API key",
+        "status": 401,
     }
 
 
@@ -194,7 +193,8 @@ def test_cached_key_still_expires_on_time(cache, api_client, ada_key, monkeypatc
     later = timezone.now() + dt.timedelta(minutes=11)
     monkeypatch.setattr(timezone, "now", lambda: later)
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=ada_key).json() == {
-        "error": "API key expired", "status": 401
+        "error": "API key expired",
+        "status": 401,
     }
 
 
@@ -271,8 +271,9 @@ def test_cached_jwt_is_still_bound_to_its_signature(cache, full_auth, ada, acces
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {forged}").status_code == 401
 
 
-def test_cached_jwt_is_refused_once_the_signing_secret_changes(cache, full_auth, ada, access_token_for, api_client,
-                                                                settings):
+def test_cached_jwt_is_refused_once_the_signing_secret_changes(
+    cache, full_auth, ada, access_token_for, api_client, settings
+):
     token = access_token_for(ada)
     assert api_client.get("/v1/auth/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     settings.AUTH_JWT_SECRET = "rotated-" + "s" * 40

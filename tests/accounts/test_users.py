@@ -29,7 +29,13 @@ def test_lists_members_newest_first_with_roles(org_admin, make_user, make_org, b
     assert by_email["boss@example.com"]["roles"] == ["admin"]
     assert by_email["alice@example.com"]["roles"] == ["user"]
     assert set(by_email["alice@example.com"]) == {
-        "id", "email", "name", "avatar_url", "roles", "auth_provider", "created_at",
+        "id",
+        "email",
+        "name",
+        "avatar_url",
+        "roles",
+        "auth_provider",
+        "created_at",
     }
 
 

@@ -25,18 +25,33 @@ def staff() -> Client:
 
 @pytest.fixture
 def agent(default_org) -> Agent:
-    return agent_create(organization=default_org, name="Admin Agent", system_prompt="Prompt", tags=["t"],
-                        capabilities=["noop"])
+    return agent_create(
+        organization=default_org, name="Admin Agent", system_prompt="Prompt", tags=["t"], capabilities=["noop"]
+    )
 
 
 def _form(**fields) -> dict:
-    return {"organization": str(DEFAULT_ORG_ID), "name": "Via admin", "description": "", "system_prompt": "P",
-            "default_model": "", "tags": "[]", "capabilities": "[]", "status": "active", **fields}
+    return {
+        "organization": str(DEFAULT_ORG_ID),
+        "name": "Via admin",
+        "description": "",
+        "system_prompt": "P",
+        "default_model": "",
+        "tags": "[]",
+        "capabilities": "[]",
+        "status": "active",
+        **fields,
+    }
 
 
 def test_pages_render(staff, agent):
-    for url in (ADMIN, f"{ADMIN}{agent.pk}/change/", f"{ADMIN}?q=Admin", f"{ADMIN}?status__exact=active",
-                f"{ADMIN}add/"):
+    for url in (
+        ADMIN,
+        f"{ADMIN}{agent.pk}/change/",
+        f"{ADMIN}?q=Admin",
+        f"{ADMIN}?status__exact=active",
+        f"{ADMIN}add/",
+    ):
         assert staff.get(url).status_code == 200, url
 
 
@@ -58,8 +73,9 @@ def test_change_rejects_unknown_capability_and_oversized_name(staff, agent):
 
 
 def test_change_saves(staff, agent):
-    response = staff.post(f"{ADMIN}{agent.pk}/change/", _form(name="Renamed", capabilities='["test_weather"]',
-                                                              status="archived"))
+    response = staff.post(
+        f"{ADMIN}{agent.pk}/change/", _form(name="Renamed", capabilities='["test_weather"]', status="archived")
+    )
     assert response.status_code == 302
     agent.refresh_from_db()
     assert (agent.name, agent.status) == ("Renamed", "archived")

@@ -18,8 +18,13 @@ TOO_LARGE = {"error": "Input exceeds allowed limits", "status": 400}
 def test_create_returns_the_full_agent(api_client):
     response = api_client.post(
         "/v1/agents",
-        {"name": "Release Notes Writer", "system_prompt": "You write release notes.", "description": "Notes",
-         "tags": ["docs"], "capabilities": ["current_time", {"ref": "test_math", "config": {"precision": 2}}]},
+        {
+            "name": "Release Notes Writer",
+            "system_prompt": "You write release notes.",
+            "description": "Notes",
+            "tags": ["docs"],
+            "capabilities": ["current_time", {"ref": "test_math", "config": {"precision": 2}}],
+        },
         format="json",
     )
     assert response.status_code == 201
@@ -130,8 +135,7 @@ def test_post_with_malformed_id_is_400(api_client):
 
 def test_put_creates_then_replaces(api_client):
     url = "/v1/agents/agent_" + "cd" * 16
-    created = api_client.put(url, {"name": "A", "system_prompt": "p", "tags": ["x"], "description": "d"},
-                             format="json")
+    created = api_client.put(url, {"name": "A", "system_prompt": "p", "tags": ["x"], "description": "d"}, format="json")
     assert created.status_code == 201
     assert created.json()["id"] == "agent_" + "cd" * 16
     replaced = api_client.put(url, {"name": "B", "system_prompt": "q"}, format="json")
@@ -144,8 +148,9 @@ def test_put_creates_then_replaces(api_client):
 
 def test_put_path_id_wins_over_body_id(api_client):
     path_id, body_id = "agent_" + "11" * 16, "agent_" + "22" * 16
-    response = api_client.put(f"/v1/agents/{path_id}", {"id": body_id, "name": "A", "system_prompt": "p"},
-                              format="json")
+    response = api_client.put(
+        f"/v1/agents/{path_id}", {"id": body_id, "name": "A", "system_prompt": "p"}, format="json"
+    )
     assert response.status_code == 201 and response.json()["id"] == path_id
     assert api_client.get(f"/v1/agents/{body_id}").status_code == 404
 
@@ -158,8 +163,9 @@ def test_put_with_malformed_path_id_is_404(api_client):
 def test_put_validates_like_create(api_client):
     response = api_client.put("/v1/agents/agent_" + "33" * 16, {"name": "", "system_prompt": "p"}, format="json")
     assert response.status_code == 400 and response.json() == INVALID
-    response = api_client.put("/v1/agents/agent_" + "33" * 16, {"name": "a", "system_prompt": "p",
-                                                                "capabilities": ["nope"]}, format="json")
+    response = api_client.put(
+        "/v1/agents/agent_" + "33" * 16, {"name": "a", "system_prompt": "p", "capabilities": ["nope"]}, format="json"
+    )
     assert response.status_code == 422
 
 
@@ -181,15 +187,20 @@ def test_patch_changes_only_given_fields(api_client, create_agent):
     assert response.status_code == 200
     body = response.json()
     assert (body["name"], body["tags"], body["description"], body["system_prompt"]) == (
-        "New name", ["b", "c"], "keep", "You help.")
+        "New name",
+        ["b", "c"],
+        "keep",
+        "You help.",
+    )
     assert body["capabilities"] == [{"ref": "noop", "config": {}}]
     assert body["updated_at"] >= agent["updated_at"]
 
 
 def test_patch_replaces_capabilities_in_order(api_client, create_agent):
     agent = create_agent(capabilities=["noop"])
-    body = api_client.patch(f"/v1/agents/{agent['id']}", {"capabilities": ["test_math", "current_time"]},
-                            format="json").json()
+    body = api_client.patch(
+        f"/v1/agents/{agent['id']}", {"capabilities": ["test_math", "current_time"]}, format="json"
+    ).json()
     assert [c["ref"] for c in body["capabilities"]] == ["test_math", "current_time"]
 
 
@@ -201,9 +212,19 @@ def test_patch_status_active_restores_archived_agent(api_client, create_agent):
     assert api_client.delete(f"/v1/agents/{agent['id']}").status_code == 204
 
 
-@pytest.mark.parametrize("body", [{"status": "deleted"}, {"name": ""}, {"name": None}, {"tags": "x"},
-                                  {"system_prompt": 5}, {"capabilities": [{"config": {}}]},
-                                  {"capabilities": [{"ref": "noop", "config": []}]}, {"capabilities": [7]}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": "deleted"},
+        {"name": ""},
+        {"name": None},
+        {"tags": "x"},
+        {"system_prompt": 5},
+        {"capabilities": [{"config": {}}]},
+        {"capabilities": [{"ref": "noop", "config": []}]},
+        {"capabilities": [7]},
+    ],
+)
 def test_patch_invalid_body_is_400(api_client, create_agent, body):
     agent = create_agent()
     response = api_client.patch(f"/v1/agents/{agent['id']}", body, format="json")
@@ -267,9 +288,7 @@ def test_malformed_json_is_400(api_client):
     assert response.status_code == 400 and response.json() == INVALID
 
 
-@pytest.mark.parametrize(
-    ("field", "limit"), [("name", 2048), ("description", 10_240), ("system_prompt", 1_048_576)]
-)
+@pytest.mark.parametrize(("field", "limit"), [("name", 2048), ("description", 10_240), ("system_prompt", 1_048_576)])
 def test_limits_are_utf8_bytes(api_client, field, limit):
     # "é" is 2 bytes: limit/2 of them fit exactly, one more is over the limit in bytes, not in characters.
     fits = {"name": "A", "system_prompt": "p", field: "é" * (limit // 2)}
@@ -288,24 +307,25 @@ def test_limits_apply_to_patch_and_put(api_client, create_agent):
     agent = create_agent()
     response = api_client.patch(f"/v1/agents/{agent['id']}", {"description": "ж" * 5121}, format="json")
     assert response.json() == TOO_LARGE
-    response = api_client.put(f"/v1/agents/{agent['id']}", {"name": "n" * 2049, "system_prompt": "p"},
-                              format="json")
+    response = api_client.put(f"/v1/agents/{agent['id']}", {"name": "n" * 2049, "system_prompt": "p"}, format="json")
     assert response.json() == TOO_LARGE
 
 
 def test_more_than_250_capabilities_is_400_limits(api_client):
-    response = api_client.post("/v1/agents", {"name": "A", "system_prompt": "p", "capabilities": ["noop"] * 251},
-                               format="json")
+    response = api_client.post(
+        "/v1/agents", {"name": "A", "system_prompt": "p", "capabilities": ["noop"] * 251}, format="json"
+    )
     assert response.status_code == 400 and response.json() == TOO_LARGE
-    response = api_client.post("/v1/agents", {"name": "A", "system_prompt": "p", "capabilities": ["noop"] * 250},
-                               format="json")
+    response = api_client.post(
+        "/v1/agents", {"name": "A", "system_prompt": "p", "capabilities": ["noop"] * 250}, format="json"
+    )
     assert response.status_code == 201
 
 
 def test_unknown_capability_is_422(api_client, create_agent):
-    response = api_client.post("/v1/agents", {"name": "A", "system_prompt": "p", "capabilities": ["current_time",
-                                                                                                  "teleport"]},
-                               format="json")
+    response = api_client.post(
+        "/v1/agents", {"name": "A", "system_prompt": "p", "capabilities": ["current_time", "teleport"]}, format="json"
+    )
     assert response.status_code == 422
     assert response.json() == {"error": "Unknown capability: teleport", "status": 422}
     agent = create_agent()
@@ -326,16 +346,18 @@ def test_default_model_is_set_and_cleared(api_client, create_agent, default_org,
 
 
 def test_malformed_default_model_is_400(api_client):
-    response = api_client.post("/v1/agents", {"name": "A", "system_prompt": "p", "default_model_id": "gpt-4o"},
-                               format="json")
+    response = api_client.post(
+        "/v1/agents", {"name": "A", "system_prompt": "p", "default_model_id": "gpt-4o"}, format="json"
+    )
     assert response.status_code == 400 and response.json() == INVALID
 
 
 def test_unknown_or_foreign_default_model_is_404(api_client, make_org, make_model):
     foreign = format_id("model", make_model(make_org("Elsewhere")).pk)
     for model_id in ("model_" + "7" * 32, foreign):
-        response = api_client.post("/v1/agents", {"name": "A", "system_prompt": "p", "default_model_id": model_id},
-                                   format="json")
+        response = api_client.post(
+            "/v1/agents", {"name": "A", "system_prompt": "p", "default_model_id": model_id}, format="json"
+        )
         assert response.status_code == 404
         assert response.json() == {"error": "Model not found", "status": 404}
 
@@ -362,8 +384,11 @@ def test_other_org_sees_404_everywhere(create_agent, other_org_client, api_clien
     url = f"/v1/agents/{agent['id']}"
     assert other_org_client.get("/v1/agents").json() == {"data": [], "total": 0}
     for method, path, body in [
-        ("get", url, None), ("patch", url, {"name": "x"}), ("delete", url, None),
-        ("get", f"{url}/export", None), ("post", f"{url}/copy", None),
+        ("get", url, None),
+        ("patch", url, {"name": "x"}),
+        ("delete", url, None),
+        ("get", f"{url}/export", None),
+        ("post", f"{url}/copy", None),
     ]:
         response = getattr(other_org_client, method)(path, body, format="json")
         assert response.status_code == 404, (method, path)
@@ -385,8 +410,10 @@ def test_capability_config_is_limited_to_64_kib_of_json(api_client, create_agent
     assert response.status_code == 400 and response.json() == TOO_LARGE
     agent_url = f"/v1/agents/{created.json()['id']}"
     assert api_client.patch(agent_url, {"capabilities": over}, format="json").json() == TOO_LARGE
-    assert api_client.put(agent_url, {"name": "A", "system_prompt": "p", "capabilities": over},
-                          format="json").json() == TOO_LARGE
+    assert (
+        api_client.put(agent_url, {"name": "A", "system_prompt": "p", "capabilities": over}, format="json").json()
+        == TOO_LARGE
+    )
     assert api_client.get(agent_url).json()["capabilities"] == fits["capabilities"]  # unchanged
 
 

@@ -18,9 +18,13 @@ def import_text(client, text: str | bytes, content_type: str = "text/plain"):
 
 
 def test_export_is_markdown_with_front_matter(api_client, create_agent):
-    agent = create_agent(name="Trip Planner", description='Builds "day-by-day" itineraries', tags=["travel", "demo"],
-                         capabilities=["current_time", {"ref": "test_math", "config": {"precision": 2}}],
-                         system_prompt="You plan trips.\n\nAsk for dates first.")
+    agent = create_agent(
+        name="Trip Planner",
+        description='Builds "day-by-day" itineraries',
+        tags=["travel", "demo"],
+        capabilities=["current_time", {"ref": "test_math", "config": {"precision": 2}}],
+        system_prompt="You plan trips.\n\nAsk for dates first.",
+    )
     response = api_client.get(f"/v1/agents/{agent['id']}/export")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/markdown; charset=utf-8"
@@ -76,8 +80,17 @@ def test_export_then_import_gives_an_equal_agent(api_client, create_agent, defau
     assert {k: imported[k] for k in CONFIG_FIELDS} == {k: original[k] for k in CONFIG_FIELDS}
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "text/markdown", "application/json", "application/yaml",
-                                          "text/x-anything; charset=utf-8", "application/octet-stream"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/plain",
+        "text/markdown",
+        "application/json",
+        "application/yaml",
+        "text/x-anything; charset=utf-8",
+        "application/octet-stream",
+    ],
+)
 def test_import_accepts_any_text_content_type(api_client, content_type):
     text = '---\nname: "Typed"\n---\nBody prompt'
     response = import_text(api_client, text, content_type)
@@ -98,8 +111,10 @@ def test_import_front_matter_prompt_from_yaml_when_body_empty(api_client):
 
 
 def test_import_json(api_client):
-    text = '{"name": "J", "system_prompt": "json prompt", "id": "agent_' + "9" * 32 + '", "capabilities": [' \
-           '{"ref": "test_math", "config": {"x": 1}}]}'
+    text = (
+        '{"name": "J", "system_prompt": "json prompt", "id": "agent_' + "9" * 32 + '", "capabilities": ['
+        '{"ref": "test_math", "config": {"x": 1}}]}'
+    )
     response = import_text(api_client, text, "application/json")
     body = response.json()
     assert response.status_code == 201
@@ -156,8 +171,11 @@ def test_import_unknown_capability_is_422(api_client):
 
 
 def test_import_wrong_types_are_400(api_client):
-    for text in ["---\nname: N\ntags: {a: 1}\n---\nprompt", "---\nname: [a]\n---\nprompt",
-                 "---\nname: N\ndefault_model_id: gpt-4\n---\nprompt"]:
+    for text in [
+        "---\nname: N\ntags: {a: 1}\n---\nprompt",
+        "---\nname: [a]\n---\nprompt",
+        "---\nname: N\ndefault_model_id: gpt-4\n---\nprompt",
+    ]:
         response = import_text(api_client, text)
         assert response.status_code == 400, text
         assert response.json() == {"error": "Invalid request", "status": 400}
@@ -188,8 +206,7 @@ def test_copy_creates_an_active_duplicate(api_client, create_agent):
     assert response.status_code == 201
     copy = response.json()
     assert copy["id"] != original["id"] and copy["name"] == "Writer (copy)" and copy["status"] == "active"
-    assert {k: copy[k] for k in CONFIG_FIELDS if k != "name"} == {k: original[k] for k in CONFIG_FIELDS
-                                                                  if k != "name"}
+    assert {k: copy[k] for k in CONFIG_FIELDS if k != "name"} == {k: original[k] for k in CONFIG_FIELDS if k != "name"}
     assert api_client.get("/v1/agents").json()["total"] == 2
 
 
@@ -210,9 +227,11 @@ def test_copy_unknown_is_404(api_client):
 def test_preview_prepends_additions_and_lists_tools(api_client):
     from apps.capabilities.registry import get_capability
 
-    response = api_client.post("/v1/agents/preview",
-                               {"system_prompt": "Base prompt.", "capabilities": ["current_time", "test_math"]},
-                               format="json")
+    response = api_client.post(
+        "/v1/agents/preview",
+        {"system_prompt": "Base prompt.", "capabilities": ["current_time", "test_math"]},
+        format="json",
+    )
     assert response.status_code == 200
     body = response.json()
     additions = [get_capability(c).system_prompt for c in ("current_time", "test_math")]
@@ -277,12 +296,15 @@ def test_yaml_dates_in_a_config_stay_text(api_client):
     text = "---\nname: N\ncapabilities:\n  - {ref: noop, config: {since: 2024-01-01, at: 2024-01-01 10:00:00}}\n---\np"
     response = import_text(api_client, text)
     assert response.status_code == 201
-    assert response.json()["capabilities"] == [{"ref": "noop", "config": {"since": "2024-01-01",
-                                                                          "at": "2024-01-01 10:00:00"}}]
+    assert response.json()["capabilities"] == [
+        {"ref": "noop", "config": {"since": "2024-01-01", "at": "2024-01-01 10:00:00"}}
+    ]
 
 
 def test_import_applies_config_and_tag_limits(api_client):
     big = "x" * 70_000
-    assert import_text(api_client, f"---\nname: N\ncapabilities: [{{ref: noop, config: {{a: {big}}}}}]\n---\np"
-                       ).json() == TOO_LARGE
+    assert (
+        import_text(api_client, f"---\nname: N\ncapabilities: [{{ref: noop, config: {{a: {big}}}}}]\n---\np").json()
+        == TOO_LARGE
+    )
     assert import_text(api_client, "---\nname: N\ntags: [" + ", ".join(["t"] * 101) + "]\n---\np").json() == TOO_LARGE

@@ -25,8 +25,9 @@ def test_racing_upserts_of_a_new_id_create_exactly_one_agent():
         try:
             organization = Organization.objects.get(pk=DEFAULT_ORG_ID)
             barrier.wait()
-            _, created = agent_upsert(organization=organization, public_id=public_id,
-                                      data={"name": f"writer {index}", "system_prompt": "p"})
+            _, created = agent_upsert(
+                organization=organization, public_id=public_id, data={"name": f"writer {index}", "system_prompt": "p"}
+            )
             outcomes.append(created)
         except BaseException as exc:  # reported by the assertion below
             outcomes.append(exc)

@@ -4,8 +4,15 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-BUILTINS = {"current_time", "web_fetch", "session_file_system", "stateless_todo_list", "noop", "test_math",
-            "test_weather"}
+BUILTINS = {
+    "current_time",
+    "web_fetch",
+    "session_file_system",
+    "stateless_todo_list",
+    "noop",
+    "test_math",
+    "test_weather",
+}
 
 
 def test_list_has_items_data_and_total(api_client):
@@ -20,9 +27,16 @@ def test_list_has_items_data_and_total(api_client):
 def test_list_item_shape(api_client):
     items = {item["id"]: item for item in api_client.get("/v1/capabilities").json()["items"]}
     assert items["web_fetch"] == {
-        "id": "web_fetch", "name": "Web Fetch", "description": items["web_fetch"]["description"],
-        "status": "available", "icon": "globe", "category": "Network", "is_mcp": False, "dependencies": [],
-        "features": [], "risk_level": "high",
+        "id": "web_fetch",
+        "name": "Web Fetch",
+        "description": items["web_fetch"]["description"],
+        "status": "available",
+        "icon": "globe",
+        "category": "Network",
+        "is_mcp": False,
+        "dependencies": [],
+        "features": [],
+        "risk_level": "high",
     }
     assert items["session_file_system"]["features"] == ["file_system"]
     assert items["current_time"]["category"] == "Utilities" and items["current_time"]["icon"] == "clock"
@@ -38,8 +52,10 @@ def test_detail_includes_prompt_and_tool_definitions(api_client):
     assert [tool["name"] for tool in body["tool_definitions"]] == ["add", "subtract", "multiply", "divide"]
     assert body["tool_definitions"][3]["parameters"] == {
         "type": "object",
-        "properties": {"a": {"type": "number", "description": "First operand."},
-                       "b": {"type": "number", "description": "Second operand."}},
+        "properties": {
+            "a": {"type": "number", "description": "First operand."},
+            "b": {"type": "number", "description": "Second operand."},
+        },
         "required": ["a", "b"],
         "additionalProperties": False,
     }
@@ -48,8 +64,16 @@ def test_detail_includes_prompt_and_tool_definitions(api_client):
 def test_session_file_system_definitions(api_client):
     body = api_client.get("/v1/capabilities/session_file_system").json()
     tools = {tool["name"]: tool["parameters"] for tool in body["tool_definitions"]}
-    assert list(tools) == ["read_file", "write_file", "list_directory", "grep_files", "delete_file", "stat_file",
-                           "move_file", "copy_file"]
+    assert list(tools) == [
+        "read_file",
+        "write_file",
+        "list_directory",
+        "grep_files",
+        "delete_file",
+        "stat_file",
+        "move_file",
+        "copy_file",
+    ]
     assert tools["write_file"]["required"] == ["path", "content"]
     assert tools["write_file"]["properties"]["encoding"]["enum"] == ["text", "base64"]
     assert tools["move_file"]["required"] == ["src_path", "dst_path"]

@@ -8,20 +8,44 @@ from apps.core.exceptions import InvalidRequest, Unprocessable
 
 
 def _tool(name: str) -> Tool:
-    return Tool(name=name, description=name, parameters={"type": "object", "properties": {}},
-                handler=lambda arguments, context: name)
+    return Tool(
+        name=name,
+        description=name,
+        parameters={"type": "object", "properties": {}},
+        handler=lambda arguments, context: name,
+    )
 
 
 @pytest.fixture
 def graph():
     """A small dependency graph: app -> (storage -> base, base), other -> base; registered for one test."""
     capabilities = [
-        Capability(id="t_base", name="Base", description="", system_prompt="BASE", tools=(_tool("shared"),),
-                   features=("file_system",)),
-        Capability(id="t_storage", name="Storage", description="", system_prompt="STORAGE",
-                   dependencies=("t_base",), tools=(_tool("store"), _tool("shared")), features=("key_value",)),
-        Capability(id="t_app", name="App", description="", system_prompt="APP",
-                   dependencies=("t_storage", "t_base"), tools=(_tool("app"),), features=("file_system",)),
+        Capability(
+            id="t_base",
+            name="Base",
+            description="",
+            system_prompt="BASE",
+            tools=(_tool("shared"),),
+            features=("file_system",),
+        ),
+        Capability(
+            id="t_storage",
+            name="Storage",
+            description="",
+            system_prompt="STORAGE",
+            dependencies=("t_base",),
+            tools=(_tool("store"), _tool("shared")),
+            features=("key_value",),
+        ),
+        Capability(
+            id="t_app",
+            name="App",
+            description="",
+            system_prompt="APP",
+            dependencies=("t_storage", "t_base"),
+            tools=(_tool("app"),),
+            features=("file_system",),
+        ),
         Capability(id="t_loop_a", name="A", description="", dependencies=("t_loop_b",)),
         Capability(id="t_loop_b", name="B", description="", dependencies=("t_loop_a",)),
     ]
@@ -33,10 +57,15 @@ def graph():
 
 
 def test_normalize_accepts_strings_and_objects():
-    refs = registry.normalize_refs(["noop", {"ref": "test_math"}, {"ref": "web_fetch", "config": {"a": 1}},
-                                    {"ref": "noop", "config": None}])
-    assert refs == [{"ref": "noop", "config": {}}, {"ref": "test_math", "config": {}},
-                    {"ref": "web_fetch", "config": {"a": 1}}, {"ref": "noop", "config": {}}]
+    refs = registry.normalize_refs(
+        ["noop", {"ref": "test_math"}, {"ref": "web_fetch", "config": {"a": 1}}, {"ref": "noop", "config": None}]
+    )
+    assert refs == [
+        {"ref": "noop", "config": {}},
+        {"ref": "test_math", "config": {}},
+        {"ref": "web_fetch", "config": {"a": 1}},
+        {"ref": "noop", "config": {}},
+    ]
 
 
 @pytest.mark.parametrize("raw", ["noop", [1], [{"config": {}}], [{"ref": "noop", "config": "x"}], [""], [None]])
@@ -60,8 +89,9 @@ def test_dependencies_come_first_once(graph):
 
 
 def test_resolve_keeps_list_order_and_dedupes(graph):
-    resolved = registry.resolve([{"ref": "current_time"}, {"ref": "t_storage"}, {"ref": "current_time"},
-                                 {"ref": "t_app"}])
+    resolved = registry.resolve(
+        [{"ref": "current_time"}, {"ref": "t_storage"}, {"ref": "current_time"}, {"ref": "t_app"}]
+    )
     assert [c.id for c in resolved.capabilities] == ["current_time", "t_base", "t_storage", "t_app"]
 
 
@@ -71,8 +101,9 @@ def test_dependency_cycles_terminate(graph):
 
 
 def test_config_for_merges_later_refs_over_earlier():
-    resolved = registry.resolve([{"ref": "web_fetch", "config": {"a": 1, "b": 1}},
-                                 {"ref": "web_fetch", "config": {"b": 2}}])
+    resolved = registry.resolve(
+        [{"ref": "web_fetch", "config": {"a": 1, "b": 1}}, {"ref": "web_fetch", "config": {"b": 2}}]
+    )
     assert resolved.config_for("web_fetch") == {"a": 1, "b": 2}
     assert resolved.config_for("noop") == {}
 

@@ -18,8 +18,14 @@ def run(capability_id: str, tool_name: str, arguments: dict):
 
 @pytest.mark.parametrize(
     ("tool", "a", "b", "result"),
-    [("add", 2, 3, 5), ("subtract", 2, 3.5, -1.5), ("multiply", -4, 2.5, -10), ("divide", 6, 3, 2),
-     ("divide", 1, 4, 0.25), ("add", 0.1, 0.2, 0.1 + 0.2)],
+    [
+        ("add", 2, 3, 5),
+        ("subtract", 2, 3.5, -1.5),
+        ("multiply", -4, 2.5, -10),
+        ("divide", 6, 3, 2),
+        ("divide", 1, 4, 0.25),
+        ("add", 0.1, 0.2, 0.1 + 0.2),
+    ],
 )
 def test_math(tool, a, b, result):
     assert run("test_math", tool, {"a": a, "b": b}) == {"result": result}
@@ -76,27 +82,41 @@ def test_forecast():
     assert len(run("test_weather", "get_forecast", {"location": "Oslo"})["forecast"]) == 3
 
 
-@pytest.mark.parametrize(("tool", "arguments"), [("get_weather", {}), ("get_weather", {"location": " "}),
-                                                 ("get_weather", {"location": "X", "units": "kelvin"}),
-                                                 ("get_forecast", {"location": "X", "days": 8}),
-                                                 ("get_forecast", {"location": "X", "days": "2"})])
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("get_weather", {}),
+        ("get_weather", {"location": " "}),
+        ("get_weather", {"location": "X", "units": "kelvin"}),
+        ("get_forecast", {"location": "X", "days": 8}),
+        ("get_forecast", {"location": "X", "days": "2"}),
+    ],
+)
 def test_weather_errors(tool, arguments):
     with pytest.raises(ToolError):
         run("test_weather", tool, arguments)
 
 
 def test_write_todos_echoes_the_list_with_counts():
-    todos = [{"content": "Plan", "activeForm": "Planning", "status": "completed"},
-             {"content": "Build", "activeForm": "Building", "status": "in_progress"},
-             {"content": "Ship", "activeForm": "Shipping", "status": "pending"}]
+    todos = [
+        {"content": "Plan", "activeForm": "Planning", "status": "completed"},
+        {"content": "Build", "activeForm": "Building", "status": "in_progress"},
+        {"content": "Ship", "activeForm": "Shipping", "status": "pending"},
+    ]
     result = run("stateless_todo_list", "write_todos", {"todos": todos})
-    assert result == {"success": True, "todos": todos,
-                      "counts": {"total": 3, "pending": 1, "in_progress": 1, "completed": 1}}
+    assert result == {
+        "success": True,
+        "todos": todos,
+        "counts": {"total": 3, "pending": 1, "in_progress": 1, "completed": 1},
+    }
 
 
 def test_write_todos_warns_on_two_in_progress_and_defaults_active_form():
-    result = run("stateless_todo_list", "write_todos", {"todos": [{"content": "A", "status": "in_progress"},
-                                                                  {"content": "B", "status": "in_progress"}]})
+    result = run(
+        "stateless_todo_list",
+        "write_todos",
+        {"todos": [{"content": "A", "status": "in_progress"}, {"content": "B", "status": "in_progress"}]},
+    )
     assert "warning" in result and result["todos"][0]["activeForm"] == "A"
 
 

@@ -169,9 +169,18 @@ def test_loopback_is_refused_by_default(server):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://localhost/", "http://127.0.0.2:8080/", "http://[::1]/", "http://169.254.169.254/latest/meta-data",
-     "http://10.1.2.3/", "http://192.168.0.1/", "http://0.0.0.0/", "http://[::ffff:127.0.0.1]/",
-     "http://[fe80::1]/", "http://100.64.0.1/"],
+    [
+        "http://localhost/",
+        "http://127.0.0.2:8080/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/",
+        "http://192.168.0.1/",
+        "http://0.0.0.0/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[fe80::1]/",
+        "http://100.64.0.1/",
+    ],
 )
 def test_private_addresses_are_refused(url):
     with pytest.raises(ToolError, match="not allowed"):
@@ -182,8 +191,16 @@ def test_public_literal_address_passes_the_check():
     check_url("http://93.184.215.14/")  # no connection is made by the check itself
 
 
-@pytest.mark.parametrize("arguments", [{}, {"url": "ftp://127.0.0.1/x"}, {"url": "file:///etc/passwd"},
-                                       {"url": "/relative"}, {"url": "http://127.0.0.1/", "method": "POST"}])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {},
+        {"url": "ftp://127.0.0.1/x"},
+        {"url": "file:///etc/passwd"},
+        {"url": "/relative"},
+        {"url": "http://127.0.0.1/", "method": "POST"},
+    ],
+)
 def test_bad_arguments(arguments, allow_private):
     with pytest.raises(ToolError):
         fetch(**arguments)
@@ -284,13 +301,19 @@ def _self_signed(directory, name: str) -> tuple[str, str]:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(1))
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return str(cert_path), str(key_path)

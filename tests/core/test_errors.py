@@ -143,7 +143,6 @@ def test_json_with_unstorable_key_is_400(api_client):
     assert_envelope(response, 400, "Invalid request")
 
 
-
 def test_database_unavailable_in_a_view_is_503_with_retry_after(api_client, monkeypatch, default_org):
     from django.db import OperationalError
 

@@ -32,8 +32,11 @@ def _raw(stack, payload: bytes) -> tuple[int, str, dict]:
     ("payload", "status", "message"),
     [
         (b"GET /v1/agents/" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 400, "Input exceeds allowed limits"),
-        (b"GET /v1/agents HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", 400,
-         "Input exceeds allowed limits"),
+        (
+            b"GET /v1/agents HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n",
+            400,
+            "Input exceeds allowed limits",
+        ),
         (b"this is not http\r\n\r\n", 400, "Invalid request"),
         (b"POST /v1/agents HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400, "Invalid request"),
     ],

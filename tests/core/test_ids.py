@@ -29,8 +29,19 @@ def test_round_trip_and_hyphenated_tolerance():
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "agent", "agent_", "agent_xyz", "session_" + "0" * 32, "agent_" + "g" * 32, "agent_" + "0" * 31, None, 42,
-     "agent_" + "0" * 33, " agent_" + "0" * 32],
+    [
+        "",
+        "agent",
+        "agent_",
+        "agent_xyz",
+        "session_" + "0" * 32,
+        "agent_" + "g" * 32,
+        "agent_" + "0" * 31,
+        None,
+        42,
+        "agent_" + "0" * 33,
+        " agent_" + "0" * 32,
+    ],
 )
 def test_malformed_ids_do_not_parse(raw):
     assert ids.parse_id("agent", raw) is None

@@ -10,8 +10,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _manage(*args: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "SECRET_KEY_FILE", "DEBUG")}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_migration_check_and_openapi_dump_need_no_secret_key(tmp_path):

@@ -21,8 +21,19 @@ def test_defaults_and_clamp():
 
 @pytest.mark.parametrize(
     "query",
-    ["limit=abc", "limit=-1", "limit=0", "offset=-5", "limit=+5", "limit=%205", "limit=1_0", "limit=%D9%A3",
-     "limit=%EF%BC%95", "offset=99999999999999999999999", "offset=1.5"],
+    [
+        "limit=abc",
+        "limit=-1",
+        "limit=0",
+        "offset=-5",
+        "limit=+5",
+        "limit=%205",
+        "limit=1_0",
+        "limit=%D9%A3",
+        "limit=%EF%BC%95",
+        "offset=99999999999999999999999",
+        "offset=1.5",
+    ],
 )
 def test_rejects_anything_but_plain_non_negative_integers(query):
     with pytest.raises(InvalidRequest):

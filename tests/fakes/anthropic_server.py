@@ -37,19 +37,35 @@ class FakeAnthropicServer(FakeLLMServer):
         return headers.get("x-api-key") or (auth[7:] if auth.lower().startswith("bearer ") else None)
 
     def error_body(self, error: Error) -> dict:
-        return {"type": "error",
-                "error": {"type": error.type or _ERROR_TYPES.get(error.status, "api_error"), "message": error.message}}
+        return {
+            "type": "error",
+            "error": {"type": error.type or _ERROR_TYPES.get(error.status, "api_error"), "message": error.message},
+        }
 
     def handle(self, handler: Any, method: str, path: str, body: Any) -> None:
         if method == "GET" and path == "/models":
             if self.models_error:
                 self.send_error_json(handler, self.models_error)
                 return
-            data = [{"type": "model", "id": m, "display_name": m.replace("-", " ").title(),
-                     "created_at": "2025-01-01T00:00:00Z"} for m in self.models]
-            self.send_json(handler, 200, {"data": data, "has_more": False,
-                                          "first_id": data[0]["id"] if data else None,
-                                          "last_id": data[-1]["id"] if data else None})
+            data = [
+                {
+                    "type": "model",
+                    "id": m,
+                    "display_name": m.replace("-", " ").title(),
+                    "created_at": "2025-01-01T00:00:00Z",
+                }
+                for m in self.models
+            ]
+            self.send_json(
+                handler,
+                200,
+                {
+                    "data": data,
+                    "has_more": False,
+                    "first_id": data[0]["id"] if data else None,
+                    "last_id": data[-1]["id"] if data else None,
+                },
+            )
             return
         if method == "POST" and path == "/messages":
             item = self.next_item()
@@ -72,9 +88,12 @@ def _stop_reason(reply: Reply) -> str:
 
 def _usage(reply: Reply, output: bool = True) -> dict:
     u = reply.usage_counts()
-    return {"input_tokens": u["input_tokens"], "output_tokens": u["output_tokens"] if output else 1,
-            "cache_creation_input_tokens": u["cache_creation_tokens"],
-            "cache_read_input_tokens": u["cache_read_tokens"]}
+    return {
+        "input_tokens": u["input_tokens"],
+        "output_tokens": u["output_tokens"] if output else 1,
+        "cache_creation_input_tokens": u["cache_creation_tokens"],
+        "cache_read_input_tokens": u["cache_read_tokens"],
+    }
 
 
 def blocks_for(reply: Reply) -> list[dict]:
@@ -85,16 +104,30 @@ def blocks_for(reply: Reply) -> list[dict]:
         blocks.append({"type": "text", "text": reply.full_text})
     for call in reply.tool_calls:
         arguments = call.arguments if isinstance(call.arguments, dict) else {}
-        blocks.append({"type": "tool_use", "id": call.id or fake_id("toolu_"), "name": call.name, "input": arguments,
-                       "_raw": call.arguments_json})
+        blocks.append(
+            {
+                "type": "tool_use",
+                "id": call.id or fake_id("toolu_"),
+                "name": call.name,
+                "input": arguments,
+                "_raw": call.arguments_json,
+            }
+        )
     return blocks
 
 
 def message_object(reply: Reply, model: str, blocks: list[dict], streaming_start: bool = False) -> dict:
     content = [] if streaming_start else [{k: v for k, v in b.items() if k != "_raw"} for b in blocks]
-    return {"id": fake_id("msg_"), "type": "message", "role": "assistant", "model": model, "content": content,
-            "stop_reason": None if streaming_start else _stop_reason(reply), "stop_sequence": None,
-            "usage": _usage(reply, output=not streaming_start)}
+    return {
+        "id": fake_id("msg_"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": None if streaming_start else _stop_reason(reply),
+        "stop_sequence": None,
+        "usage": _usage(reply, output=not streaming_start),
+    }
 
 
 def messages_stream(reply: Reply, model: str) -> SSE:
@@ -118,13 +151,18 @@ def messages_stream(reply: Reply, model: str) -> SSE:
             for piece in reply.text_deltas():
                 emit("content_block_delta", index=index, delta={"type": "text_delta", "text": piece})
         else:
-            emit("content_block_start", index=index,
-                 content_block={"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}})
+            emit(
+                "content_block_start",
+                index=index,
+                content_block={"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}},
+            )
             for piece in split_text(block["_raw"], size=8):
                 emit("content_block_delta", index=index, delta={"type": "input_json_delta", "partial_json": piece})
         emit("content_block_stop", index=index)
-    emit("message_delta", delta={"stop_reason": _stop_reason(reply), "stop_sequence": None},
-         usage={"output_tokens": reply.usage_counts()["output_tokens"]})
+    emit(
+        "message_delta",
+        delta={"stop_reason": _stop_reason(reply), "stop_sequence": None},
+        usage={"output_tokens": reply.usage_counts()["output_tokens"]},
+    )
     emit("message_stop")
     return sse
-

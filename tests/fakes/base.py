@@ -121,7 +121,7 @@ def fake_id(prefix: str) -> str:
 
 def split_text(text: str, size: int = 12) -> list[str]:
     """Cut text into fixed-size pieces (streamed thinking / tool-argument deltas)."""
-    return [text[i:i + size] for i in range(0, len(text), size)]
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 class FakeLLMServer:
@@ -130,8 +130,9 @@ class FakeLLMServer:
     #: Prefix the official SDK expects in its base URL (OpenAI "/v1", Anthropic "").
     sdk_path_prefix = ""
 
-    def __init__(self, models: list[str] | None = None, default_reply: Reply | None = None,
-                 api_key: str | None = None) -> None:
+    def __init__(
+        self, models: list[str] | None = None, default_reply: Reply | None = None, api_key: str | None = None
+    ) -> None:
         self.models: list[str] = list(models or self.default_models)
         self.models_error: Error | None = None
         self.default_reply = default_reply or Reply(text="Hello from the fake server.")
@@ -191,8 +192,7 @@ class FakeLLMServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         self._thread.start()
         return self
 
@@ -240,8 +240,9 @@ class FakeLLMServer:
     def error_body(self, error: Error) -> dict:
         raise NotImplementedError
 
-    def send_json(self, handler: BaseHTTPRequestHandler, status: int, payload: dict,
-                  headers: dict[str, str] | None = None) -> None:
+    def send_json(
+        self, handler: BaseHTTPRequestHandler, status: int, payload: dict, headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")

@@ -71,6 +71,7 @@ class FakeOpenAIServer(FakeLLMServer):
 
 # -- Responses API ------------------------------------------------------------------------------------
 
+
 def _responses_usage(reply: Reply) -> dict:
     u = reply.usage_counts()
     return {
@@ -86,15 +87,35 @@ def items_for(reply: Reply) -> list[dict]:
     """The completed output items of a reply (reasoning, message, function calls)."""
     items: list[dict] = []
     if reply.thinking:
-        items.append({"id": fake_id("rs_"), "type": "reasoning",
-                      "summary": [{"type": "summary_text", "text": reply.thinking}],
-                      "encrypted_content": reply.signature})
+        items.append(
+            {
+                "id": fake_id("rs_"),
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": reply.thinking}],
+                "encrypted_content": reply.signature,
+            }
+        )
     if reply.text_deltas():
-        items.append({"id": fake_id("msg_"), "type": "message", "status": "completed", "role": "assistant",
-                      "content": [{"type": "output_text", "text": reply.full_text, "annotations": []}]})
+        items.append(
+            {
+                "id": fake_id("msg_"),
+                "type": "message",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": reply.full_text, "annotations": []}],
+            }
+        )
     for call in reply.tool_calls:
-        items.append({"id": fake_id("fc_"), "type": "function_call", "status": "completed",
-                      "call_id": call.id or fake_id("call_"), "name": call.name, "arguments": call.arguments_json})
+        items.append(
+            {
+                "id": fake_id("fc_"),
+                "type": "function_call",
+                "status": "completed",
+                "call_id": call.id or fake_id("call_"),
+                "name": call.name,
+                "arguments": call.arguments_json,
+            }
+        )
     return items
 
 
@@ -103,10 +124,22 @@ def response_object(reply: Reply, model: str, response_id: str, output: list[dic
     if reply.finish_reason in ("max_tokens", "length", "max_output_tokens"):
         status, incomplete = "incomplete", {"reason": "max_output_tokens"}
     return {
-        "id": response_id, "object": "response", "created_at": int(time.time()), "status": status,
-        "model": model, "output": output, "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
-        "temperature": 1.0, "top_p": 1.0, "error": None, "incomplete_details": incomplete, "instructions": None,
-        "metadata": {}, "usage": _responses_usage(reply) if status != "in_progress" else None,
+        "id": response_id,
+        "object": "response",
+        "created_at": int(time.time()),
+        "status": status,
+        "model": model,
+        "output": output,
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "error": None,
+        "incomplete_details": incomplete,
+        "instructions": None,
+        "metadata": {},
+        "usage": _responses_usage(reply) if status != "in_progress" else None,
     }
 
 
@@ -124,34 +157,85 @@ def responses_stream(reply: Reply, model: str) -> SSE:
         if item["type"] == "reasoning":
             emit("response.output_item.added", output_index=index, item={**item, "summary": []})
             part = {"type": "summary_text", "text": ""}
-            emit("response.reasoning_summary_part.added", item_id=item["id"], output_index=index, summary_index=0,
-                 part=part)
+            emit(
+                "response.reasoning_summary_part.added",
+                item_id=item["id"],
+                output_index=index,
+                summary_index=0,
+                part=part,
+            )
             for piece in split_text(reply.thinking or ""):
-                emit("response.reasoning_summary_text.delta", item_id=item["id"], output_index=index,
-                     summary_index=0, delta=piece)
-            emit("response.reasoning_summary_text.done", item_id=item["id"], output_index=index, summary_index=0,
-                 text=reply.thinking)
-            emit("response.reasoning_summary_part.done", item_id=item["id"], output_index=index, summary_index=0,
-                 part={"type": "summary_text", "text": reply.thinking})
+                emit(
+                    "response.reasoning_summary_text.delta",
+                    item_id=item["id"],
+                    output_index=index,
+                    summary_index=0,
+                    delta=piece,
+                )
+            emit(
+                "response.reasoning_summary_text.done",
+                item_id=item["id"],
+                output_index=index,
+                summary_index=0,
+                text=reply.thinking,
+            )
+            emit(
+                "response.reasoning_summary_part.done",
+                item_id=item["id"],
+                output_index=index,
+                summary_index=0,
+                part={"type": "summary_text", "text": reply.thinking},
+            )
         elif item["type"] == "message":
-            emit("response.output_item.added", output_index=index,
-                 item={**item, "status": "in_progress", "content": []})
-            emit("response.content_part.added", item_id=item["id"], output_index=index, content_index=0,
-                 part={"type": "output_text", "text": "", "annotations": []})
+            emit(
+                "response.output_item.added", output_index=index, item={**item, "status": "in_progress", "content": []}
+            )
+            emit(
+                "response.content_part.added",
+                item_id=item["id"],
+                output_index=index,
+                content_index=0,
+                part={"type": "output_text", "text": "", "annotations": []},
+            )
             for piece in reply.text_deltas():
-                emit("response.output_text.delta", item_id=item["id"], output_index=index, content_index=0,
-                     delta=piece, logprobs=[])
-            emit("response.output_text.done", item_id=item["id"], output_index=index, content_index=0,
-                 text=reply.full_text, logprobs=[])
-            emit("response.content_part.done", item_id=item["id"], output_index=index, content_index=0,
-                 part=item["content"][0])
+                emit(
+                    "response.output_text.delta",
+                    item_id=item["id"],
+                    output_index=index,
+                    content_index=0,
+                    delta=piece,
+                    logprobs=[],
+                )
+            emit(
+                "response.output_text.done",
+                item_id=item["id"],
+                output_index=index,
+                content_index=0,
+                text=reply.full_text,
+                logprobs=[],
+            )
+            emit(
+                "response.content_part.done",
+                item_id=item["id"],
+                output_index=index,
+                content_index=0,
+                part=item["content"][0],
+            )
         else:
-            emit("response.output_item.added", output_index=index,
-                 item={**item, "status": "in_progress", "arguments": ""})
+            emit(
+                "response.output_item.added",
+                output_index=index,
+                item={**item, "status": "in_progress", "arguments": ""},
+            )
             for piece in split_text(item["arguments"], size=8):
                 emit("response.function_call_arguments.delta", item_id=item["id"], output_index=index, delta=piece)
-            emit("response.function_call_arguments.done", item_id=item["id"], output_index=index,
-                 arguments=item["arguments"], name=item["name"])
+            emit(
+                "response.function_call_arguments.done",
+                item_id=item["id"],
+                output_index=index,
+                arguments=item["arguments"],
+                name=item["name"],
+            )
         emit("response.output_item.done", output_index=index, item=item)
     final = response_object(reply, model, response_id, items_for_final(reply, sse))
     emit("response.incomplete" if final["status"] == "incomplete" else "response.completed", response=final)
@@ -165,10 +249,12 @@ def items_for_final(reply: Reply, sse: SSE) -> list[dict]:
 
 # -- Chat Completions ---------------------------------------------------------------------------------
 
+
 def _completions_usage(reply: Reply) -> dict:
     u = reply.usage_counts()
     return {
-        "prompt_tokens": u["input_tokens"], "completion_tokens": u["output_tokens"],
+        "prompt_tokens": u["input_tokens"],
+        "completion_tokens": u["output_tokens"],
         "total_tokens": u["input_tokens"] + u["output_tokens"],
         "prompt_tokens_details": {"cached_tokens": u["cache_read_tokens"]},
     }
@@ -185,10 +271,14 @@ def completions_stream(reply: Reply, model: str, include_usage: bool) -> SSE:
     chunk_id, created = fake_id("chatcmpl-"), int(time.time())
 
     def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> None:
-        payload: dict = {"id": chunk_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                         "system_fingerprint": "fp_fake",
-                         "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
-                         if choices else []}
+        payload: dict = {
+            "id": chunk_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model,
+            "system_fingerprint": "fp_fake",
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}] if choices else [],
+        }
         if include_usage:
             payload["usage"] = usage
         sse.add(None, payload)
@@ -199,8 +289,18 @@ def completions_stream(reply: Reply, model: str, include_usage: bool) -> SSE:
     for piece in reply.text_deltas():
         chunk({"content": piece})
     for index, call in enumerate(reply.tool_calls):
-        chunk({"tool_calls": [{"index": index, "id": call.id or fake_id("call_"), "type": "function",
-                               "function": {"name": call.name, "arguments": ""}}]})
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call.id or fake_id("call_"),
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": ""},
+                    }
+                ]
+            }
+        )
         for piece in split_text(call.arguments_json, size=8):
             chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
     chunk({}, finish=_finish_reason(reply))
@@ -215,12 +315,19 @@ def completion_object(reply: Reply, model: str) -> dict:
         message["reasoning_content"] = reply.thinking
     if reply.tool_calls:
         message["tool_calls"] = [
-            {"id": call.id or fake_id("call_"), "type": "function",
-             "function": {"name": call.name, "arguments": call.arguments_json}}
+            {
+                "id": call.id or fake_id("call_"),
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.arguments_json},
+            }
             for call in reply.tool_calls
         ]
-    return {"id": fake_id("chatcmpl-"), "object": "chat.completion", "created": int(time.time()), "model": model,
-            "system_fingerprint": "fp_fake",
-            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _finish_reason(reply)}],
-            "usage": _completions_usage(reply)}
-
+    return {
+        "id": fake_id("chatcmpl-"),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": "fp_fake",
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _finish_reason(reply)}],
+        "usage": _completions_usage(reply),
+    }

@@ -1,8 +1,8 @@
 """pytest fixtures for the fake provider servers (registered in tests/conftest.py via pytest_plugins).
 
-    def test_something(openai_server):
-        openai_server.queue(Reply(text="hi"))
-        client = openai.OpenAI(base_url=openai_server.base_url, api_key="sk-test")
+def test_something(openai_server):
+    openai_server.queue(Reply(text="hi"))
+    client = openai.OpenAI(base_url=openai_server.base_url, api_key="sk-test")
 """
 
 from collections.abc import Iterator

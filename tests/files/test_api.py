@@ -8,7 +8,15 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 FILE_INFO_FIELDS = {
-    "id", "session_id", "path", "name", "is_directory", "is_readonly", "size_bytes", "created_at", "updated_at",
+    "id",
+    "session_id",
+    "path",
+    "name",
+    "is_directory",
+    "is_readonly",
+    "size_bytes",
+    "created_at",
+    "updated_at",
 }
 
 
@@ -176,8 +184,9 @@ def test_update_replaces_content(api_client, fs):
 
 def test_update_with_base64(api_client, fs):
     create(api_client, fs("a.bin"), "x")
-    body = api_client.put(fs("a.bin"), {"content": base64.b64encode(b"\x00\x01").decode(), "encoding": "base64"},
-                          format="json").json()
+    body = api_client.put(
+        fs("a.bin"), {"content": base64.b64encode(b"\x00\x01").decode(), "encoding": "base64"}, format="json"
+    ).json()
     assert body["encoding"] == "base64" and body["size_bytes"] == 2
 
 
@@ -351,8 +360,12 @@ def test_copy_a_directory_tree(api_client, fs):
     create(api_client, fs("src/sub/b.txt"), "b")
     api_client.post(fs("_/copy"), {"src_path": "/src", "dst_path": "/backup/src"}, format="json")
     deep = api_client.get(fs("backup") + "?recursive=true").json()
-    assert [e["path"] for e in deep["data"]] == ["/backup/src", "/backup/src/a.bin", "/backup/src/sub",
-                                                 "/backup/src/sub/b.txt"]
+    assert [e["path"] for e in deep["data"]] == [
+        "/backup/src",
+        "/backup/src/a.bin",
+        "/backup/src/sub",
+        "/backup/src/sub/b.txt",
+    ]
     assert api_client.get(fs("backup/src/a.bin")).json()["content"] == payload
     assert api_client.get(fs("src/sub/b.txt")).status_code == 200  # source untouched
 

@@ -51,5 +51,6 @@ def test_file_events_come_through_the_events_api_and_its_filter(api_client, fs, 
     response = api_client.get(url + "?types=file.created&types=file.deleted")
     assert response.status_code == 200, response.json()
     assert [(e["type"], e["data"]["path"]) for e in response.json()["data"]] == [
-        ("file.created", "/a.txt"), ("file.deleted", "/a.txt"),
+        ("file.created", "/a.txt"),
+        ("file.deleted", "/a.txt"),
     ]

@@ -40,10 +40,15 @@ def test_grep_returns_matches_grouped_by_file(api_client, fs, tree):
 
 def test_grep_is_a_regular_expression(api_client, fs, tree):
     body = grep(api_client, fs, pattern=r"^buy \w+$")
-    assert body["data"] == [{"path": "/notes/todo.md", "matches": [
-        {"path": "/notes/todo.md", "line_number": 1, "line": "buy milk"},
-        {"path": "/notes/todo.md", "line_number": 3, "line": "buy bread"},
-    ]}]
+    assert body["data"] == [
+        {
+            "path": "/notes/todo.md",
+            "matches": [
+                {"path": "/notes/todo.md", "line_number": 1, "line": "buy milk"},
+                {"path": "/notes/todo.md", "line_number": 3, "line": "buy bread"},
+            ],
+        }
+    ]
     # CRLF line ends are not part of the line; inline flags work.
     body = grep(api_client, fs, pattern=r"(?i)call bob at \d$")
     assert body["data"][0]["matches"][0] == {"path": "/notes/todo.md", "line_number": 2, "line": "Call Bob at 5"}
@@ -51,7 +56,8 @@ def test_grep_is_a_regular_expression(api_client, fs, tree):
 
 def test_path_pattern_globs(api_client, fs, tree):
     assert [i["path"] for i in grep(api_client, fs, pattern="milk", path_pattern="*.py")["data"]] == [
-        "/src/app.py", "/src/deep/util.py",
+        "/src/app.py",
+        "/src/deep/util.py",
     ]
     assert [i["path"] for i in grep(api_client, fs, pattern="milk", path_pattern="/notes/*")["data"]] == [
         "/notes/todo.md",
@@ -68,8 +74,15 @@ def test_no_match_is_an_empty_list(api_client, fs, tree):
 
 
 @pytest.mark.parametrize(
-    "raw", ['{"pattern": "("}', '{"pattern": "a{2,1}"}', '{"pattern": ""}', "{}", '{"pattern": {}}',
-            '{"pattern": "a", "path_pattern": ["*.md"]}'],
+    "raw",
+    [
+        '{"pattern": "("}',
+        '{"pattern": "a{2,1}"}',
+        '{"pattern": ""}',
+        "{}",
+        '{"pattern": {}}',
+        '{"pattern": "a", "path_pattern": ["*.md"]}',
+    ],
 )
 def test_bad_patterns_are_400(api_client, fs, raw):
     response = api_client.post(fs("_/grep"), raw, content_type="application/json")

@@ -8,8 +8,17 @@ from apps.core.ids import format_id
 pytestmark = pytest.mark.django_db
 
 INVALID = {"error": "Invalid request", "status": 400}
-FILE_INFO_FIELDS = {"id", "session_id", "path", "name", "is_directory", "is_readonly", "size_bytes", "created_at",
-                    "updated_at"}
+FILE_INFO_FIELDS = {
+    "id",
+    "session_id",
+    "path",
+    "name",
+    "is_directory",
+    "is_readonly",
+    "size_bytes",
+    "created_at",
+    "updated_at",
+}
 
 
 def stat(client, fs, path):

@@ -24,18 +24,34 @@ def run(session):
 
 def test_the_capability_lists_exactly_these_tools():
     names = [tool.name for tool in get_capability("session_file_system").tools]
-    assert names == ["read_file", "write_file", "list_directory", "grep_files", "delete_file", "stat_file",
-                     "move_file", "copy_file"]
+    assert names == [
+        "read_file",
+        "write_file",
+        "list_directory",
+        "grep_files",
+        "delete_file",
+        "stat_file",
+        "move_file",
+        "copy_file",
+    ]
 
 
 def test_write_then_read(run, api_client, fs):
     assert run("write_file", path="/notes/a.md", content="hello") == {
-        "path": "/notes/a.md", "size_bytes": 5, "created": True,
+        "path": "/notes/a.md",
+        "size_bytes": 5,
+        "created": True,
     }
     assert run("write_file", path="/notes/a.md", content="hello again")["created"] is False
     result = run("read_file", path="/notes/a.md")
-    assert result == {"path": "/notes/a.md", "content": "hello again", "encoding": "text", "size_bytes": 11,
-                      "is_readonly": False, "truncated": False}
+    assert result == {
+        "path": "/notes/a.md",
+        "content": "hello again",
+        "encoding": "text",
+        "size_bytes": 11,
+        "is_readonly": False,
+        "truncated": False,
+    }
     assert api_client.get(fs("notes/a.md")).json()["content"] == "hello again"  # same storage as the API
 
 
@@ -66,7 +82,8 @@ def test_list_stat_grep(run):
     assert stat["size_bytes"] == 14 and stat["is_directory"] is False and stat["created_at"].endswith("Z")
     assert run("grep_files", pattern="need.e", path_pattern="*.txt") == {
         "results": [{"path": "/a/x.txt", "matches": [{"line_number": 1, "line": "needle here"}]}],
-        "total_matches": 1, "truncated": False,
+        "total_matches": 1,
+        "truncated": False,
     }
 
 

@@ -26,12 +26,14 @@ def _row(provider: dict) -> LlmProvider:
 
 @pytest.fixture
 def fake_dns(monkeypatch):
-    resolver = FakeResolver({
-        "internal.test": [["10.1.2.3"]],
-        "mixed.test": [["93.184.215.14", "127.0.0.1"]],
-        "public.test": [["93.184.215.14"]],
-        "missing.test": [[]],
-    })
+    resolver = FakeResolver(
+        {
+            "internal.test": [["10.1.2.3"]],
+            "mixed.test": [["93.184.215.14", "127.0.0.1"]],
+            "public.test": [["93.184.215.14"]],
+            "missing.test": [[]],
+        }
+    )
     monkeypatch.setattr(socket, "getaddrinfo", resolver)
     return resolver
 
@@ -50,11 +52,21 @@ def test_the_setting_allows_private_base_urls(admin_client, create_provider, ope
     assert openai_server.requests
 
 
-@pytest.mark.parametrize("base_url", [
-    "http://169.254.169.254/latest", "http://localhost:11434/v1", "http://10.0.0.5/v1", "http://192.168.1.10/v1",
-    "http://172.16.0.1/v1", "http://[::1]:8080/v1", "http://[::ffff:127.0.0.1]/v1", "http://0.0.0.0/v1",
-    "https://internal.test/v1", "https://mixed.test/v1",
-])
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://169.254.169.254/latest",
+        "http://localhost:11434/v1",
+        "http://10.0.0.5/v1",
+        "http://192.168.1.10/v1",
+        "http://172.16.0.1/v1",
+        "http://[::1]:8080/v1",
+        "http://[::ffff:127.0.0.1]/v1",
+        "http://0.0.0.0/v1",
+        "https://internal.test/v1",
+        "https://mixed.test/v1",
+    ],
+)
 def test_private_addresses_are_refused(admin_client, create_provider, fake_dns, base_url):
     provider = create_provider(provider_type="openai_completions", base_url=base_url, api_key=SECRET)
     assert _sync(admin_client, provider["id"]).json() == NOT_ALLOWED
@@ -72,8 +84,12 @@ def test_a_host_that_does_not_resolve_is_502(admin_client, create_provider, fake
 
 
 def test_public_official_and_simulated_providers_pass(create_provider, fake_dns):
-    for body in [{"base_url": "https://public.test/v1"}, {"base_url": "https://93.184.215.14/v1"}, {},
-                 {"provider_type": "llmsim", "base_url": "http://127.0.0.1/?latency_ms=5"}]:
+    for body in [
+        {"base_url": "https://public.test/v1"},
+        {"base_url": "https://93.184.215.14/v1"},
+        {},
+        {"provider_type": "llmsim", "base_url": "http://127.0.0.1/?latency_ms=5"},
+    ]:
         provider_base_url_check(_row(create_provider(**body)))  # no exception, no connection
     assert fake_dns.lookups == ["public.test"]  # the official endpoint and the simulator need no lookup
 

@@ -12,8 +12,12 @@ from tests.llm.helpers import SECRET
 pytestmark = pytest.mark.django_db
 
 ADMIN = "/admin/llm/llmprovider/"
-NO_INLINES = {"models-TOTAL_FORMS": "0", "models-INITIAL_FORMS": "0", "models-MIN_NUM_FORMS": "0",
-              "models-MAX_NUM_FORMS": "1000"}
+NO_INLINES = {
+    "models-TOTAL_FORMS": "0",
+    "models-INITIAL_FORMS": "0",
+    "models-MIN_NUM_FORMS": "0",
+    "models-MAX_NUM_FORMS": "1000",
+}
 
 
 @pytest.fixture
@@ -29,15 +33,28 @@ def keyed(default_org) -> LlmProvider:
 
 
 def _form(**fields) -> dict:
-    return {"organization": str(DEFAULT_ORG_ID), "name": "Via admin", "provider_type": "openai", "base_url": "",
-            "status": "active", "api_key": "", **NO_INLINES, **fields}
+    return {
+        "organization": str(DEFAULT_ORG_ID),
+        "name": "Via admin",
+        "provider_type": "openai",
+        "base_url": "",
+        "status": "active",
+        "api_key": "",
+        **NO_INLINES,
+        **fields,
+    }
 
 
 def test_list_and_change_pages_never_show_the_key(staff, keyed):
     assert keyed.api_key_encrypted and keyed.api_key_encrypted != SECRET
     model = llm_model_create(provider=keyed, model_id="gpt-4o", display_name="GPT-4o")
-    for url in (ADMIN, f"{ADMIN}{keyed.pk}/change/", f"{ADMIN}?q=Keyed", "/admin/llm/llmmodel/",
-                f"/admin/llm/llmmodel/{model.pk}/change/"):
+    for url in (
+        ADMIN,
+        f"{ADMIN}{keyed.pk}/change/",
+        f"{ADMIN}?q=Keyed",
+        "/admin/llm/llmmodel/",
+        f"/admin/llm/llmmodel/{model.pk}/change/",
+    ):
         response = staff.get(url)
         assert response.status_code == 200, url
         html = response.content.decode()
@@ -95,9 +112,16 @@ def test_model_admin_moves_the_default(staff, keyed, default_org):
     second = llm_model_create(provider=keyed, model_id="gpt-4o-mini", display_name="Mini")
     response = staff.post(
         f"/admin/llm/llmmodel/{second.pk}/change/",
-        {"organization": str(default_org.pk), "provider": str(keyed.pk), "model_id": "gpt-4o-mini",
-         "display_name": "Mini", "capabilities": '["chat"]', "is_default": "on", "source": "manual",
-         "status": "active"},
+        {
+            "organization": str(default_org.pk),
+            "provider": str(keyed.pk),
+            "model_id": "gpt-4o-mini",
+            "display_name": "Mini",
+            "capabilities": '["chat"]',
+            "is_default": "on",
+            "source": "manual",
+            "status": "active",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert list(LlmModel.objects.filter(provider=keyed, is_default=True)) == [second]

@@ -40,8 +40,23 @@ def test_reasoning_models_expose_efforts_and_no_temperature():
 
 
 def test_every_entry_has_the_contract_shape():
-    keys = {"name", "family", "release_date", "last_updated", "attachment", "reasoning", "temperature", "knowledge",
-            "tool_call", "structured_output", "open_weights", "cost", "limits", "modalities", "reasoning_effort"}
+    keys = {
+        "name",
+        "family",
+        "release_date",
+        "last_updated",
+        "attachment",
+        "reasoning",
+        "temperature",
+        "knowledge",
+        "tool_call",
+        "structured_output",
+        "open_weights",
+        "cost",
+        "limits",
+        "modalities",
+        "reasoning_effort",
+    }
     for table in CATALOGUE.values():
         for profile in table.values():
             assert set(profile) == keys

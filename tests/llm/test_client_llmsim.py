@@ -23,9 +23,13 @@ def test_tool_directive_then_results():
     chunks = _chunks('go\n/tool add {"a": 1, "b": 2}\n/tool current_time')
     calls = [c for c in chunks if isinstance(c, ToolCallChunk)]
     assert [(c.name, c.arguments) for c in calls] == [("add", {"a": 1, "b": 2}), ("current_time", {})]
-    follow = _chunks('go\n/tool add {"a": 1, "b": 2}', extra=[
-        ChatMessage(role="assistant", tool_calls=[]),
-        ChatMessage(role="tool", tool_call_id=calls[0].id, tool_name="add", text='{"result":3}')])
+    follow = _chunks(
+        'go\n/tool add {"a": 1, "b": 2}',
+        extra=[
+            ChatMessage(role="assistant", tool_calls=[]),
+            ChatMessage(role="tool", tool_call_id=calls[0].id, tool_name="add", text='{"result":3}'),
+        ],
+    )
     assert "".join(c.text for c in follow if isinstance(c, TextDelta)) == 'Tool results:\nadd: {"result":3}'
 
 

@@ -17,19 +17,29 @@ def _client(server, api_key="sk-test"):
 
 
 def _request(**kwargs):
-    return LLMRequest(model="gpt-4o", system="Be brief.",
-                      messages=[ChatMessage(role="user", parts=[{"type": "text", "text": "hi"}])], **kwargs)
+    return LLMRequest(
+        model="gpt-4o",
+        system="Be brief.",
+        messages=[ChatMessage(role="user", parts=[{"type": "text", "text": "hi"}])],
+        **kwargs,
+    )
 
 
 def test_streams_text_thinking_tool_calls_usage(openai_server):
-    openai_server.queue(Reply(text="Checking the weather", thinking="User wants weather",
-                              tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_1")],
-                              usage={"input_tokens": 12, "output_tokens": 4, "cache_read_tokens": 2}))
+    openai_server.queue(
+        Reply(
+            text="Checking the weather",
+            thinking="User wants weather",
+            tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_1")],
+            usage={"input_tokens": 12, "output_tokens": 4, "cache_read_tokens": 2},
+        )
+    )
     chunks = list(_client(openai_server).stream(_request(tools=TOOLS, reasoning_effort="low", max_tokens=99)))
     assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "Checking the weather"
     assert "".join(c.text for c in chunks if isinstance(c, ThinkingDelta)) == "User wants weather"
     assert [(c.id, c.name, c.arguments) for c in chunks if isinstance(c, ToolCallChunk)] == [
-        ("call_1", "get_weather", {"city": "Paris"})]
+        ("call_1", "get_weather", {"city": "Paris"})
+    ]
     assert [c for c in chunks if isinstance(c, Usage)] == [Usage(12, 4, 2, 0)]
     assert isinstance(chunks[-1], Finish) and chunks[-1].reasons == ["tool_calls"]
     body = openai_server.requests[-1].body
@@ -41,23 +51,34 @@ def test_streams_text_thinking_tool_calls_usage(openai_server):
 
 def test_history_with_tool_results_is_sent_as_items(openai_server):
     messages = [
-        ChatMessage(role="user", parts=[{"type": "text", "text": "weather?"},
-                                        {"type": "image", "url": "https://example.com/a.png"}]),
-        ChatMessage(role="assistant", text="Let me look.",
-                    tool_calls=[ToolCallRequest("call_1", "get_weather", {"city": "Paris"})]),
+        ChatMessage(
+            role="user",
+            parts=[{"type": "text", "text": "weather?"}, {"type": "image", "url": "https://example.com/a.png"}],
+        ),
+        ChatMessage(
+            role="assistant",
+            text="Let me look.",
+            tool_calls=[ToolCallRequest("call_1", "get_weather", {"city": "Paris"})],
+        ),
         ChatMessage(role="tool", tool_call_id="call_1", tool_name="get_weather", text='{"temp":20}'),
     ]
     list(_client(openai_server).stream(LLMRequest(model="gpt-4o", system="", messages=messages)))
     items = openai_server.requests[-1].body["input"]
     assert items[0]["content"][1] == {"type": "input_image", "image_url": "https://example.com/a.png", "detail": "auto"}
     assert items[1] == {"role": "assistant", "content": "Let me look."}
-    assert items[2] == {"type": "function_call", "call_id": "call_1", "name": "get_weather",
-                        "arguments": '{"city": "Paris"}'}
+    assert items[2] == {
+        "type": "function_call",
+        "call_id": "call_1",
+        "name": "get_weather",
+        "arguments": '{"city": "Paris"}',
+    }
     assert items[3] == {"type": "function_call_output", "call_id": "call_1", "output": '{"temp":20}'}
 
 
-@pytest.mark.parametrize(("status", "permanent"), [(429, False), (500, False), (503, False), (400, True),
-                                                   (401, True), (403, True), (404, True)])
+@pytest.mark.parametrize(
+    ("status", "permanent"),
+    [(429, False), (500, False), (503, False), (400, True), (401, True), (403, True), (404, True)],
+)
 def test_http_errors_map_to_transient_or_permanent(openai_server, status, permanent):
     openai_server.queue(Error(status, "upstream says no"))
     with pytest.raises(ProviderError) as info:

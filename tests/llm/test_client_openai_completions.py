@@ -15,16 +15,28 @@ def _client(server):
 
 
 def _request(**kwargs):
-    return LLMRequest(model="local-llama", system="Be brief.",
-                      messages=[ChatMessage(role="user", parts=[{"type": "text", "text": "hi"}])], **kwargs)
+    return LLMRequest(
+        model="local-llama",
+        system="Be brief.",
+        messages=[ChatMessage(role="user", parts=[{"type": "text", "text": "hi"}])],
+        **kwargs,
+    )
 
 
 def test_streams_text_reasoning_content_parallel_tool_calls_and_usage(openai_server):
-    openai_server.queue(Reply(text="Sure thing", thinking="hmm",
-                              tool_calls=[ToolCall("a", {"x": 1}, id="call_a"), ToolCall("b", {"long": "v" * 30})],
-                              usage={"input_tokens": 7, "output_tokens": 3}))
-    chunks = list(_client(openai_server).stream(_request(
-        tools=[{"name": "a", "description": "A", "parameters": {"type": "object"}}], temperature=0.2)))
+    openai_server.queue(
+        Reply(
+            text="Sure thing",
+            thinking="hmm",
+            tool_calls=[ToolCall("a", {"x": 1}, id="call_a"), ToolCall("b", {"long": "v" * 30})],
+            usage={"input_tokens": 7, "output_tokens": 3},
+        )
+    )
+    chunks = list(
+        _client(openai_server).stream(
+            _request(tools=[{"name": "a", "description": "A", "parameters": {"type": "object"}}], temperature=0.2)
+        )
+    )
     assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "Sure thing"
     assert "".join(c.text for c in chunks if isinstance(c, ThinkingDelta)) == "hmm"
     calls = [c for c in chunks if isinstance(c, ToolCallChunk)]
@@ -35,8 +47,9 @@ def test_streams_text_reasoning_content_parallel_tool_calls_and_usage(openai_ser
     body = openai_server.requests[-1].body
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
     assert body["stream_options"] == {"include_usage": True} and body["temperature"] == 0.2
-    assert body["tools"] == [{"type": "function", "function": {"name": "a", "description": "A",
-                                                                "parameters": {"type": "object"}}}]
+    assert body["tools"] == [
+        {"type": "function", "function": {"name": "a", "description": "A", "parameters": {"type": "object"}}}
+    ]
 
 
 def test_history_mapping(openai_server):

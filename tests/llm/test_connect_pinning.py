@@ -49,11 +49,17 @@ def test_model_sync_does_not_follow_a_name_rebound_to_loopback(
     assert resolver.lookups == ["rebind.test", "rebind.test"]  # the check, then the connection itself
 
 
-@pytest.mark.parametrize("provider_type, server_fixture", [
-    ("openai_completions", "openai_server"), ("openai", "openai_server"), ("anthropic", "anthropic_server"),
-])
-def test_turn_clients_refuse_a_loopback_answer_at_connect_time(policy_on, provider_type, server_fixture, request,
-                                                               monkeypatch):
+@pytest.mark.parametrize(
+    "provider_type, server_fixture",
+    [
+        ("openai_completions", "openai_server"),
+        ("openai", "openai_server"),
+        ("anthropic", "anthropic_server"),
+    ],
+)
+def test_turn_clients_refuse_a_loopback_answer_at_connect_time(
+    policy_on, provider_type, server_fixture, request, monkeypatch
+):
     server = request.getfixturevalue(server_fixture)
     monkeypatch.setattr(socket, "getaddrinfo", FakeResolver({"rebind.test": [["127.0.0.1"]]}))
     base_url = f"http://rebind.test:{_port(server)}" + ("" if provider_type == "anthropic" else "/v1")
@@ -69,8 +75,9 @@ def test_connection_goes_to_the_checked_address_with_the_host_name_kept(policy_o
     monkeypatch.setattr(netpolicy, "address_blocked", lambda address: address != "127.0.0.1")
     openai_server.queue(Reply(text="pinned and fine"))
     port = _port(openai_server)
-    client = build_client(ProviderSettings("openai_completions", api_key="sk-test",
-                                           base_url=f"http://llm.test:{port}/v1", timeout=5))
+    client = build_client(
+        ProviderSettings("openai_completions", api_key="sk-test", base_url=f"http://llm.test:{port}/v1", timeout=5)
+    )
     chunks = list(client.stream(_request()))
     assert "".join(c.text for c in chunks if isinstance(c, TextDelta)) == "pinned and fine"
     assert openai_server.requests[-1].headers["host"] == f"llm.test:{port}"

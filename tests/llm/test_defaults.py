@@ -31,8 +31,11 @@ def test_new_organization_gets_a_simulator_on_first_use(make_org):
     model = llm_default_model(organization=org)
     assert model.organization == org
     assert model.provider.organization == org
-    assert (model.provider.name, model.provider.provider_type, model.provider.status) == ("Simulated", "llmsim",
-                                                                                          "active")
+    assert (model.provider.name, model.provider.provider_type, model.provider.status) == (
+        "Simulated",
+        "llmsim",
+        "active",
+    )
     assert (model.model_id, model.is_default, model.source) == ("llmsim-default", True, "predefined")
     # Idempotent: the same model, nothing new created.
     assert llm_default_model(organization=org) == model
@@ -69,8 +72,9 @@ def test_simulator_without_models_gets_its_default_model_back(default_org, admin
 
 
 def test_every_simulator_disabled_and_no_default_is_an_error(default_org):
-    llm_provider_update(provider=LlmProvider.objects.get(organization=default_org, provider_type="llmsim"),
-                        data={"status": "disabled"})
+    llm_provider_update(
+        provider=LlmProvider.objects.get(organization=default_org, provider_type="llmsim"), data={"status": "disabled"}
+    )
     with pytest.raises(NoModelAvailable) as excinfo:
         llm_default_model(organization=default_org)
     assert excinfo.value.status_code == 422

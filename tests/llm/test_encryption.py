@@ -134,8 +134,13 @@ def test_production_never_derives_a_key(settings):
 
 @pytest.mark.parametrize(
     "raw",
-    ["k1:not-base64!", "k1:" + base64.b64encode(b"short").decode(), f"{NEW},{NEW}", ":" + b64key(b"x"),
-     f"{'x' * 65}:{b64key(b'x')}"],
+    [
+        "k1:not-base64!",
+        "k1:" + base64.b64encode(b"short").decode(),
+        f"{NEW},{NEW}",
+        ":" + b64key(b"x"),
+        f"{'x' * 65}:{b64key(b'x')}",
+    ],
 )
 def test_malformed_keys_are_rejected(raw, settings):
     with pytest.raises(ImproperlyConfigured):

@@ -15,9 +15,17 @@ pytestmark = pytest.mark.django_db
 INVALID = {"error": "Invalid request", "status": 400}
 
 VALID_PROFILE = {
-    "name": "GPT-4o", "family": "gpt-4o", "release_date": "2024-05-13", "last_updated": None,
-    "attachment": True, "reasoning": False, "temperature": True, "knowledge": None, "tool_call": True,
-    "structured_output": True, "open_weights": False,
+    "name": "GPT-4o",
+    "family": "gpt-4o",
+    "release_date": "2024-05-13",
+    "last_updated": None,
+    "attachment": True,
+    "reasoning": False,
+    "temperature": True,
+    "knowledge": None,
+    "tool_call": True,
+    "structured_output": True,
+    "open_weights": False,
     "cost": {"input": 2.5, "output": 10, "cache_read": None},
     "limits": {"context": 128000, "output": 16384},
     "modalities": {"input": ["text", "image"], "output": ["text"]},
@@ -40,8 +48,9 @@ MALFORMED = [
     pytest.param({"modalities": {"input": ["smell"], "output": ["text"]}}, id="modalities-unknown-value"),
     pytest.param({"reasoning_effort": "high"}, id="reasoning-effort-string"),
     pytest.param({"reasoning_effort": {"values": {"name": "Low"}, "default": "low"}}, id="reasoning-values-object"),
-    pytest.param({"reasoning_effort": {"values": [{"name": "Low", "value": 1}], "default": "low"}},
-                 id="reasoning-value-int"),
+    pytest.param(
+        {"reasoning_effort": {"values": [{"name": "Low", "value": 1}], "default": "low"}}, id="reasoning-value-int"
+    ),
     pytest.param({"reasoning_effort": {"values": [], "default": None}}, id="reasoning-default-null"),
     pytest.param({"profile": "x"}, id="profile-string"),
     pytest.param({"profile": {}}, id="profile-empty"),
@@ -51,10 +60,12 @@ MALFORMED = [
 
 ACCEPTED = [
     pytest.param({}, id="absent"),
-    pytest.param({"limits": None, "cost": None, "modalities": None, "reasoning_effort": None, "profile": None},
-                 id="nulls"),
-    pytest.param({key: VALID_PROFILE[key] for key in ("cost", "limits", "modalities", "reasoning_effort")},
-                 id="well-formed"),
+    pytest.param(
+        {"limits": None, "cost": None, "modalities": None, "reasoning_effort": None, "profile": None}, id="nulls"
+    ),
+    pytest.param(
+        {key: VALID_PROFILE[key] for key in ("cost", "limits", "modalities", "reasoning_effort")}, id="well-formed"
+    ),
     pytest.param({"cost": {"input": 1, "output": 2}}, id="cost-without-cache-read"),
     pytest.param({"profile": VALID_PROFILE}, id="profile"),
 ]
@@ -86,7 +97,8 @@ def test_update_rejects_malformed_profile_field(admin_client, provider, create_m
 @pytest.mark.parametrize("extra", ACCEPTED)
 def test_create_accepts_well_formed_null_or_absent_profile_fields(admin_client, provider, extra):
     response = admin_client.post(
-        f"{PROVIDERS}/{provider['id']}/models", {"model_id": "gpt-4o", "display_name": "GPT-4o", **extra},
+        f"{PROVIDERS}/{provider['id']}/models",
+        {"model_id": "gpt-4o", "display_name": "GPT-4o", **extra},
         format="json",
     )
     assert response.status_code == 201
@@ -147,6 +159,7 @@ def test_provider_id_is_immutable(admin_client, provider, create_provider, creat
     moved = admin_client.patch(f"{MODELS}/{model['id']}", {"provider_id": other["id"]}, format="json")
     assert moved.json() == INVALID
     assert admin_client.patch(f"{MODELS}/{model['id']}", {"provider_id": "provider_x"}, format="json").json() == INVALID
-    same = admin_client.patch(f"{MODELS}/{model['id']}", {"provider_id": provider["id"], "display_name": "Kept"},
-                              format="json")
+    same = admin_client.patch(
+        f"{MODELS}/{model['id']}", {"provider_id": provider["id"], "display_name": "Kept"}, format="json"
+    )
     assert same.status_code == 200 and same.json()["provider_id"] == provider["id"]

@@ -7,8 +7,20 @@ from tests.llm.helpers import MODELS, PROVIDERS, SIMULATED_MODEL, SIMULATED_PROV
 
 pytestmark = pytest.mark.django_db
 
-MODEL_FIELDS = {"id", "provider_id", "model_id", "display_name", "capabilities", "is_default", "is_favorite",
-                "source", "status", "is_stale", "created_at", "updated_at"}
+MODEL_FIELDS = {
+    "id",
+    "provider_id",
+    "model_id",
+    "display_name",
+    "capabilities",
+    "is_default",
+    "is_favorite",
+    "source",
+    "status",
+    "is_stale",
+    "created_at",
+    "updated_at",
+}
 
 
 def _defaults(client, provider_id: str) -> list[str]:
@@ -33,8 +45,12 @@ def test_create_model_under_provider(admin_client, create_provider):
     provider = create_provider()
     response = admin_client.post(
         f"{PROVIDERS}/{provider['id']}/models",
-        {"model_id": "gpt-4o", "display_name": "GPT-4o", "capabilities": ["chat", "vision", "tools"],
-         "is_favorite": True},
+        {
+            "model_id": "gpt-4o",
+            "display_name": "GPT-4o",
+            "capabilities": ["chat", "vision", "tools"],
+            "is_favorite": True,
+        },
         format="json",
     )
     assert response.status_code == 201
@@ -44,7 +60,12 @@ def test_create_model_under_provider(admin_client, create_provider):
     assert body["provider_id"] == provider["id"]
     assert body["capabilities"] == ["chat", "vision", "tools"]
     assert (body["is_default"], body["is_favorite"], body["source"], body["status"], body["is_stale"]) == (
-        False, True, "manual", "active", False)
+        False,
+        True,
+        "manual",
+        "active",
+        False,
+    )
 
     listed = admin_client.get(f"{PROVIDERS}/{provider['id']}/models").json()
     assert listed == {"data": [body], "total": 1}
@@ -75,8 +96,9 @@ def test_unknown_model_has_null_profile(member_client, create_provider, create_m
 
 def test_profile_depends_on_provider_type(member_client, create_provider, create_model):
     # A Claude model id offered by an OpenAI-type provider is not the Anthropic catalogue entry.
-    anthropic = create_model(create_provider(provider_type="anthropic")["id"], model_id="claude-3-7-sonnet-20250219",
-                             display_name="Sonnet")
+    anthropic = create_model(
+        create_provider(provider_type="anthropic")["id"], model_id="claude-3-7-sonnet-20250219", display_name="Sonnet"
+    )
     mislabeled = create_model(create_provider()["id"], model_id="claude-3-7-sonnet-20250219", display_name="x")
     assert member_client.get(f"{MODELS}/{anthropic['id']}").json()["profile"]["name"] == "Claude Sonnet 3.7"
     assert member_client.get(f"{MODELS}/{mislabeled['id']}").json()["profile"] is None
@@ -85,8 +107,9 @@ def test_profile_depends_on_provider_type(member_client, create_provider, create
 def test_duplicate_model_id_per_provider_is_409(admin_client, create_provider, create_model):
     provider = create_provider()
     create_model(provider["id"], model_id="gpt-4o")
-    response = admin_client.post(f"{PROVIDERS}/{provider['id']}/models",
-                                 {"model_id": "gpt-4o", "display_name": "Again"}, format="json")
+    response = admin_client.post(
+        f"{PROVIDERS}/{provider['id']}/models", {"model_id": "gpt-4o", "display_name": "Again"}, format="json"
+    )
     assert response.status_code == 409
     assert response.json() == {"error": "Model already exists", "status": 409}
     # The same model_id under another provider is fine.
@@ -155,12 +178,24 @@ def test_patch_model_returns_plain_model(admin_client, create_provider, create_m
     body = response.json()
     assert set(body) == MODEL_FIELDS
     assert (body["display_name"], body["capabilities"], body["is_favorite"], body["status"]) == (
-        "Omni", ["chat"], True, "disabled")
+        "Omni",
+        ["chat"],
+        True,
+        "disabled",
+    )
     assert admin_client.get(f"{MODELS}/{model['id']}").json()["display_name"] == "Omni"
 
 
-@pytest.mark.parametrize("body", [{"display_name": ""}, {"status": "gone"}, {"capabilities": None},
-                                  {"model_id": None}, {"is_favorite": "sometimes"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"display_name": ""},
+        {"status": "gone"},
+        {"capabilities": None},
+        {"model_id": None},
+        {"is_favorite": "sometimes"},
+    ],
+)
 def test_invalid_model_patch_is_400(admin_client, create_provider, create_model, body):
     model = create_model(create_provider()["id"])
     response = admin_client.patch(f"{MODELS}/{model['id']}", body, format="json")
@@ -186,9 +221,10 @@ def test_unknown_or_malformed_model_id_is_404(admin_client, bad_id):
 
 
 def test_models_of_unknown_provider_is_404(admin_client):
-    for response in (admin_client.get(f"{PROVIDERS}/provider_{'0' * 32}/models"),
-                     admin_client.post(f"{PROVIDERS}/nope/models", {"model_id": "a", "display_name": "a"},
-                                       format="json")):
+    for response in (
+        admin_client.get(f"{PROVIDERS}/provider_{'0' * 32}/models"),
+        admin_client.post(f"{PROVIDERS}/nope/models", {"model_id": "a", "display_name": "a"}, format="json"),
+    ):
         assert response.json() == {"error": "Provider not found", "status": 404}
 
 
@@ -223,8 +259,9 @@ def test_list_filters(admin_client, create_provider, create_model):
     assert ids("include_stale=false", f"{PROVIDERS}/{provider['id']}/models") == {"manual-fav", "found"}
 
 
-@pytest.mark.parametrize("query", ["include_stale=maybe", "favorites_only=2", "source=imported",
-                                   "favorites_only=yesplease"])
+@pytest.mark.parametrize(
+    "query", ["include_stale=maybe", "favorites_only=2", "source=imported", "favorites_only=yesplease"]
+)
 def test_bad_filter_values_are_400(member_client, query):
     response = member_client.get(f"{MODELS}?{query}")
     assert response.status_code == 400
@@ -241,8 +278,9 @@ def test_member_can_read_but_not_mutate_models(member_client, create_provider, c
     assert member_client.get(f"{MODELS}/{model['id']}").status_code == 200
     assert member_client.get(f"{PROVIDERS}/{provider['id']}/models").status_code == 200
     for response in (
-        member_client.post(f"{PROVIDERS}/{provider['id']}/models", {"model_id": "a", "display_name": "a"},
-                           format="json"),
+        member_client.post(
+            f"{PROVIDERS}/{provider['id']}/models", {"model_id": "a", "display_name": "a"}, format="json"
+        ),
         member_client.patch(f"{MODELS}/{model['id']}", {"is_default": True}, format="json"),
         member_client.delete(f"{MODELS}/{model['id']}"),
     ):
@@ -254,9 +292,11 @@ def test_member_can_read_but_not_mutate_models(member_client, create_provider, c
 def test_other_organization_cannot_see_or_touch_models(other_org_client, create_provider, create_model):
     model = create_model(create_provider()["id"])
     assert model["id"] not in {m["id"] for m in other_org_client.get(MODELS).json()["data"]}
-    for response in (other_org_client.get(f"{MODELS}/{model['id']}"),
-                     other_org_client.patch(f"{MODELS}/{model['id']}", {"display_name": "x"}, format="json"),
-                     other_org_client.delete(f"{MODELS}/{model['id']}")):
+    for response in (
+        other_org_client.get(f"{MODELS}/{model['id']}"),
+        other_org_client.patch(f"{MODELS}/{model['id']}", {"display_name": "x"}, format="json"),
+        other_org_client.delete(f"{MODELS}/{model['id']}"),
+    ):
         assert response.status_code == 404
         assert response.json() == {"error": "Model not found", "status": 404}
 

@@ -11,8 +11,17 @@ from tests.llm.helpers import PROVIDERS, SECRET, SIMULATED_PROVIDER
 
 pytestmark = pytest.mark.django_db
 
-PROVIDER_FIELDS = {"id", "name", "provider_type", "base_url", "api_key_set", "status", "last_synced_at",
-                   "created_at", "updated_at"}
+PROVIDER_FIELDS = {
+    "id",
+    "name",
+    "provider_type",
+    "base_url",
+    "api_key_set",
+    "status",
+    "last_synced_at",
+    "created_at",
+    "updated_at",
+}
 
 
 def _row(public_id: str) -> LlmProvider:
@@ -71,7 +80,7 @@ def test_key_never_appears_in_any_read_or_write_response(admin_client, create_pr
         text = response.content.decode()
         assert SECRET not in text
         assert _row(provider["id"]).api_key_encrypted not in text
-        assert "api_key\"" not in text.replace("api_key_set", "")
+        assert 'api_key"' not in text.replace("api_key_set", "")
 
 
 def test_create_without_key_uses_env_fallback_for_api_key_set(admin_client, settings):
@@ -109,8 +118,9 @@ def test_stored_key_wins_over_env_fallback(create_provider, settings):
     assert provider_api_key(_row(provider["id"])) == SECRET
 
 
-@pytest.mark.parametrize("provider_type", ["openai", "openai_completions", "anthropic", "llmsim", "gemini",
-                                           "azure_openai"])
+@pytest.mark.parametrize(
+    "provider_type", ["openai", "openai_completions", "anthropic", "llmsim", "gemini", "azure_openai"]
+)
 def test_every_known_provider_type_can_be_created(create_provider, provider_type):
     assert create_provider(provider_type=provider_type)["provider_type"] == provider_type
 
@@ -156,8 +166,7 @@ def test_blank_base_url_means_none(create_provider):
 
 def test_create_with_key_but_no_encryption_configured_is_400(admin_client, settings):
     settings.ENCRYPTION_KEYS = ""
-    response = admin_client.post(PROVIDERS, {"name": "X", "provider_type": "openai", "api_key": SECRET},
-                                 format="json")
+    response = admin_client.post(PROVIDERS, {"name": "X", "provider_type": "openai", "api_key": SECRET}, format="json")
     assert response.status_code == 400
     assert response.json() == {"error": "Encryption not configured. Cannot store API key.", "status": 400}
     assert not LlmProvider.objects.filter(name="X").exists()
@@ -172,8 +181,10 @@ def test_get_one(member_client, create_provider):
     assert response.json() == provider
 
 
-@pytest.mark.parametrize("bad_id", ["nope", "provider_123", "model_00000000000000000000000000000001",
-                                    "provider_0195f0a1b2c37d4e8f90a1b2c3d4e5f6"])
+@pytest.mark.parametrize(
+    "bad_id",
+    ["nope", "provider_123", "model_00000000000000000000000000000001", "provider_0195f0a1b2c37d4e8f90a1b2c3d4e5f6"],
+)
 def test_unknown_or_malformed_id_is_404(admin_client, bad_id):
     for method in ("get", "patch", "delete"):
         response = getattr(admin_client, method)(f"{PROVIDERS}/{bad_id}", {}, format="json")
@@ -193,14 +204,22 @@ def test_patch_updates_fields(admin_client, create_provider):
     provider = create_provider()
     response = admin_client.patch(
         f"{PROVIDERS}/{provider['id']}",
-        {"name": "Local", "provider_type": "openai_completions", "base_url": "http://127.0.0.1:8080/v1",
-         "status": "disabled"},
+        {
+            "name": "Local",
+            "provider_type": "openai_completions",
+            "base_url": "http://127.0.0.1:8080/v1",
+            "status": "disabled",
+        },
         format="json",
     )
     assert response.status_code == 200
     body = response.json()
     assert (body["name"], body["provider_type"], body["base_url"], body["status"]) == (
-        "Local", "openai_completions", "http://127.0.0.1:8080/v1", "disabled")
+        "Local",
+        "openai_completions",
+        "http://127.0.0.1:8080/v1",
+        "disabled",
+    )
     assert body["updated_at"] >= provider["updated_at"]
     assert admin_client.get(f"{PROVIDERS}/{provider['id']}").json()["status"] == "disabled"
 
@@ -227,8 +246,16 @@ def test_patch_sets_replaces_and_clears_the_key(admin_client, create_provider):
     assert _row(provider["id"]).api_key_encrypted is None
 
 
-@pytest.mark.parametrize("body", [{"name": ""}, {"provider_type": "bogus"}, {"base_url": "javascript:alert(1)"},
-                                  {"status": "archived"}, {"name": None}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": ""},
+        {"provider_type": "bogus"},
+        {"base_url": "javascript:alert(1)"},
+        {"status": "archived"},
+        {"name": None},
+    ],
+)
 def test_invalid_patch_is_400_and_changes_nothing(admin_client, create_provider, body):
     provider = create_provider()
     response = admin_client.patch(f"{PROVIDERS}/{provider['id']}", body, format="json")
@@ -247,8 +274,9 @@ def test_patch_key_without_encryption_configured_is_400(admin_client, create_pro
 
 def test_put_is_not_allowed(admin_client, create_provider):
     provider = create_provider()
-    response = admin_client.put(f"{PROVIDERS}/{provider['id']}", {"name": "X", "provider_type": "openai"},
-                                format="json")
+    response = admin_client.put(
+        f"{PROVIDERS}/{provider['id']}", {"name": "X", "provider_type": "openai"}, format="json"
+    )
     assert response.status_code == 405
     assert response.json()["status"] == 405
 

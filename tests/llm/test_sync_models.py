@@ -44,8 +44,7 @@ def test_two_syncs_create_update_and_mark_stale(admin_client, create_provider, c
     assert listing and listing[-1].headers["authorization"] == f"Bearer {SECRET}"
 
     openai_server.models = ["gpt-4o-mini", "local-llama", "o4-mini"]
-    assert _sync(admin_client, provider["id"]).json() == {"status": "success", "created": 1, "updated": 2,
-                                                          "stale": 1}
+    assert _sync(admin_client, provider["id"]).json() == {"status": "success", "created": 1, "updated": 2, "stale": 1}
     models = _models(admin_client, provider["id"])
     assert models["gpt-4o"]["is_stale"] is True
     assert models["my-manual"]["is_stale"] is False  # manual models are never stale
@@ -54,23 +53,20 @@ def test_two_syncs_create_update_and_mark_stale(admin_client, create_provider, c
 
     # A model that comes back is fresh again.
     openai_server.models = ["gpt-4o", "gpt-4o-mini", "local-llama", "o4-mini"]
-    assert _sync(admin_client, provider["id"]).json() == {"status": "success", "created": 0, "updated": 4,
-                                                          "stale": 0}
+    assert _sync(admin_client, provider["id"]).json() == {"status": "success", "created": 0, "updated": 4, "stale": 0}
     assert _models(admin_client, provider["id"])["gpt-4o"]["is_stale"] is False
 
 
 def test_openai_responses_type_syncs_too(admin_client, create_provider, openai_server):
     provider = create_provider(provider_type="openai", base_url=openai_server.base_url, api_key=SECRET)
-    assert _sync(admin_client, provider["id"]).json() == {"status": "success", "created": 3, "updated": 0,
-                                                          "stale": 0}
+    assert _sync(admin_client, provider["id"]).json() == {"status": "success", "created": 3, "updated": 0, "stale": 0}
 
 
 def test_anthropic_sync_uses_provider_display_names(admin_client, create_provider, anthropic_server):
     anthropic_server.api_key = SECRET
     anthropic_server.models = ["claude-sonnet-4-5-20250929", "claude-haiku-4-5"]
     provider = create_provider(provider_type="anthropic", base_url=anthropic_server.base_url, api_key=SECRET)
-    assert _sync(admin_client, provider["id"]).json() == {"status": "success", "created": 2, "updated": 0,
-                                                          "stale": 0}
+    assert _sync(admin_client, provider["id"]).json() == {"status": "success", "created": 2, "updated": 0, "stale": 0}
     models = _models(admin_client, provider["id"])
     assert models["claude-haiku-4-5"]["display_name"] == "Claude Haiku 4 5"
     detail = admin_client.get(f"{MODELS}/{models['claude-sonnet-4-5-20250929']['id']}").json()

@@ -56,15 +56,17 @@ class Chat:
 def make_chat(api_client, db):
     """make_chat(capabilities=[...], model=None, system_prompt=..., session_capabilities=[...]) -> Chat."""
 
-    def _make(capabilities=None, model=None, system_prompt="You are a helpful test agent.",
-              session_capabilities=None) -> Chat:
+    def _make(
+        capabilities=None, model=None, system_prompt="You are a helpful test agent.", session_capabilities=None
+    ) -> Chat:
         body = {"name": "Runtime test agent", "system_prompt": system_prompt, "capabilities": capabilities or []}
         if model is not None:
             body["default_model_id"] = format_id("model", model.pk)
         agent = api_client.post("/v1/agents", body, format="json")
         assert agent.status_code == 201, agent.content
-        session = api_client.post("/v1/sessions", {"agent_id": agent.json()["id"],
-                                                   "capabilities": session_capabilities or []}, format="json")
+        session = api_client.post(
+            "/v1/sessions", {"agent_id": agent.json()["id"], "capabilities": session_capabilities or []}, format="json"
+        )
         assert session.status_code == 201, session.content
         return Chat(api_client, session.json())
 
@@ -77,14 +79,17 @@ def make_model(default_org):
     from apps.llm.models import LlmModel, LlmProvider
     from apps.llm.services import llm_provider_set_api_key
 
-    def _make(provider_type: str, base_url: str | None = None, api_key: str | None = "sk-test",
-              model_id: str = "test-model") -> LlmModel:
-        provider = LlmProvider.objects.create(organization=default_org, name=f"{provider_type} test",
-                                              provider_type=provider_type, base_url=base_url)
+    def _make(
+        provider_type: str, base_url: str | None = None, api_key: str | None = "sk-test", model_id: str = "test-model"
+    ) -> LlmModel:
+        provider = LlmProvider.objects.create(
+            organization=default_org, name=f"{provider_type} test", provider_type=provider_type, base_url=base_url
+        )
         if api_key:
             llm_provider_set_api_key(provider=provider, api_key=api_key)
-        return LlmModel.objects.create(organization=default_org, provider=provider, model_id=model_id,
-                                       display_name=model_id)
+        return LlmModel.objects.create(
+            organization=default_org, provider=provider, model_id=model_id, display_name=model_id
+        )
 
     return _make
 

@@ -24,8 +24,9 @@ def _cancel(arguments, context):
 def _post(arguments, context):
     from apps.sessions.services import message_create
 
-    message_create(session=Session.objects.get(pk=context.session_id),
-                   content=[{"type": "text", "text": arguments["text"]}])
+    message_create(
+        session=Session.objects.get(pk=context.session_id), content=[{"type": "text", "text": arguments["text"]}]
+    )
     return {"posted": arguments["text"]}
 
 
@@ -45,12 +46,17 @@ def _slow(arguments, context):
 @pytest.fixture
 def meanwhile():
     schema = {"type": "object", "properties": {}}
-    capability = Capability(id="test_meanwhile", name="Meanwhile", description="test helpers", tools=(
-        Tool("user_cancels", "cancel", schema, _cancel),
-        Tool("user_posts", "post", schema, _post),
-        Tool("slow", "sleep", schema, _slow),
-        Tool("taken_over", "lose the turn", schema, _taken_over),
-    ))
+    capability = Capability(
+        id="test_meanwhile",
+        name="Meanwhile",
+        description="test helpers",
+        tools=(
+            Tool("user_cancels", "cancel", schema, _cancel),
+            Tool("user_posts", "post", schema, _post),
+            Tool("slow", "sleep", schema, _slow),
+            Tool("taken_over", "lose the turn", schema, _taken_over),
+        ),
+    )
     registry.register(capability)
     yield "test_meanwhile"
     registry.unregister("test_meanwhile")
@@ -61,7 +67,7 @@ def test_cancel_between_steps(make_chat, meanwhile):
     chat.say("/tool user_cancels {}")
     types = chat.types()
     assert "turn.cancelled" in types
-    tail = types[types.index("turn.cancelled"):]
+    tail = types[types.index("turn.cancelled") :]
     assert tail[:2] == ["turn.cancelled", "input.message"]
     assert tail[-2:] == ["output.message.completed", "session.idled"]
     assert "reason.started" not in tail  # no further reasoning step after the cancel
@@ -116,8 +122,7 @@ def test_message_arriving_after_the_last_step_gets_a_follow_up_turn(make_chat, m
         original(self, *args, **kwargs)
         if not posted:
             posted.append(True)
-            message_create(session=Session.objects.get(pk=self.session_id),
-                           content=[{"type": "text", "text": "late"}])
+            message_create(session=Session.objects.get(pk=self.session_id), content=[{"type": "text", "text": "late"}])
 
     monkeypatch.setattr(services.TurnRunner, "persist_step", persist_then_post)
     chat.say("early")

@@ -40,33 +40,65 @@ print(session.pk.hex)
 
 def _env(data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(DATA_DIR=str(data_dir), DEBUG="0", RUNTIME_TURN_LEASE_SECS="2", RUNTIME_HEARTBEAT_SECS="1",
-               RUNTIME_RECOVERY_INTERVAL_SECS="1", PYTHONUNBUFFERED="1")
+    env.update(
+        DATA_DIR=str(data_dir),
+        DEBUG="0",
+        RUNTIME_TURN_LEASE_SECS="2",
+        RUNTIME_HEARTBEAT_SECS="1",
+        RUNTIME_RECOVERY_INTERVAL_SECS="1",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
 def _manage(env: dict, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120, check=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        **kwargs,
+    )
 
 
 def _worker(env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.05",
-                             "--no-startup-delay", "--queue-name", "default"], cwd=ROOT, env=env,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--no-reload",
+            "--interval",
+            "0.05",
+            "--no-startup-delay",
+            "--queue-name",
+            "default",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 def _events(db: Path, session_hex: str) -> list[tuple[str, dict]]:
     with sqlite3.connect(db, timeout=10) as conn:
-        rows = conn.execute("SELECT type, data FROM agent_sessions_event WHERE replace(session_id, '-', '') = ? "
-                            "ORDER BY sequence", (session_hex,)).fetchall()
+        rows = conn.execute(
+            "SELECT type, data FROM agent_sessions_event WHERE replace(session_id, '-', '') = ? ORDER BY sequence",
+            (session_hex,),
+        ).fetchall()
     return [(t, json.loads(d)) for t, d in rows]
 
 
 def _task_rows(db: Path) -> list[tuple]:
     with sqlite3.connect(db, timeout=10) as conn:
-        return conn.execute("SELECT status, exception_class_path, traceback, finished_at IS NOT NULL "
-                            "FROM django_tasks_database_dbtaskresult ORDER BY enqueued_at").fetchall()
+        return conn.execute(
+            "SELECT status, exception_class_path, traceback, finished_at IS NOT NULL "
+            "FROM django_tasks_database_dbtaskresult ORDER BY enqueued_at"
+        ).fetchall()
 
 
 def _wait_for(predicate, timeout: float, what: str):
@@ -89,8 +121,7 @@ def test_sigkilled_worker_turn_is_resumed_without_duplicates(tmp_path):
     first = _worker(env, log)
     try:
         # Both tool results are stored, the final answer is being generated (1.5 s of simulated latency).
-        _wait_for(lambda: [t for t, _ in _events(db, session_hex)].count("tool.completed") == 2, 30,
-                  "the tool results")
+        _wait_for(lambda: [t for t, _ in _events(db, session_hex)].count("tool.completed") == 2, 30, "the tool results")
         time.sleep(0.3)
         assert _task_rows(db)[0][0] == "RUNNING"  # its own sweeps never settle the row of a live worker
         first.send_signal(signal.SIGKILL)

@@ -29,8 +29,13 @@ def test_retries_exhausted_give_the_error_message_and_turn_failed(openai_server,
     chat.say("hi")
     assert len(openai_server.generation_requests()) == 3
     types = chat.types()
-    assert types[-5:] == ["reason.completed", "llm.generation", "output.message.completed", "turn.failed",
-                          "session.idled"]
+    assert types[-5:] == [
+        "reason.completed",
+        "llm.generation",
+        "output.message.completed",
+        "turn.failed",
+        "session.idled",
+    ]
     events = {e["type"]: e["data"] for e in chat.events()}
     assert events["turn.failed"]["error"] == "An error occurred while processing your request."
     assert events["turn.failed"]["error_code"] == "llm_error"
@@ -49,8 +54,9 @@ def test_retries_exhausted_give_the_error_message_and_turn_failed(openai_server,
 
 
 @pytest.mark.parametrize("provider_type", ["openai", "openai_completions", "anthropic"])
-def test_upstream_error_text_stays_in_the_server_log(provider_type, openai_server, anthropic_server, make_model,
-                                                     make_chat, caplog):
+def test_upstream_error_text_stays_in_the_server_log(
+    provider_type, openai_server, anthropic_server, make_model, make_chat, caplog
+):
     server = anthropic_server if provider_type == "anthropic" else openai_server
     model = make_model(provider_type, base_url=server.base_url, api_key="sk-live-supersecret")
     server.queue(Error(400, "Your prompt 'my private data' is invalid for key sk-live-supersecret"))

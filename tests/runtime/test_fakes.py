@@ -21,9 +21,14 @@ def test_openai_models_list(openai_server):
 
 
 def test_openai_responses_stream_text_tool_call_and_usage(openai_server):
-    openai_server.queue(Reply(text="Let me check.", thinking="Need weather.",
-                              tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_1")],
-                              usage={"input_tokens": 42, "output_tokens": 7, "cache_read_tokens": 3}))
+    openai_server.queue(
+        Reply(
+            text="Let me check.",
+            thinking="Need weather.",
+            tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="call_1")],
+            usage={"input_tokens": 42, "output_tokens": 7, "cache_read_tokens": 3},
+        )
+    )
     stream = _openai(openai_server).responses.create(model="gpt-4o", input="hi", stream=True)
     events = list(stream)
     types = [e.type for e in events]
@@ -52,8 +57,11 @@ def test_openai_chat_completions_stream_and_plain(openai_server):
     calls = [ToolCall("a", {"x": 1}), ToolCall("b", {"y": "long value"})]
     openai_server.queue(Reply(text="Hi there", tool_calls=calls), Reply(text="plain"))
     client = _openai(openai_server)
-    chunks = list(client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}],
-                                                 stream=True, stream_options={"include_usage": True}))
+    chunks = list(
+        client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}], stream=True, stream_options={"include_usage": True}
+        )
+    )
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Hi there"
     args: dict[int, str] = {}
@@ -70,8 +78,15 @@ def test_openai_chat_completions_stream_and_plain(openai_server):
     assert plain.choices[0].message.content == "plain"
 
 
-@pytest.mark.parametrize(("status", "exc"), [(429, openai.RateLimitError), (500, openai.InternalServerError),
-                                             (400, openai.BadRequestError), (401, openai.AuthenticationError)])
+@pytest.mark.parametrize(
+    ("status", "exc"),
+    [
+        (429, openai.RateLimitError),
+        (500, openai.InternalServerError),
+        (400, openai.BadRequestError),
+        (401, openai.AuthenticationError),
+    ],
+)
 def test_openai_scripted_errors(openai_server, status, exc):
     openai_server.queue(Error(status, "boom"))
     with pytest.raises(exc) as info:
@@ -97,32 +112,51 @@ def test_anthropic_models_list(anthropic_server):
 
 
 def test_anthropic_stream_thinking_text_tool_use(anthropic_server):
-    anthropic_server.queue(Reply(text="Checking.", thinking="Hmm, weather.", signature="sig-1",
-                                 tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="toolu_1")],
-                                 usage={"input_tokens": 30, "output_tokens": 9, "cache_read_tokens": 2}))
+    anthropic_server.queue(
+        Reply(
+            text="Checking.",
+            thinking="Hmm, weather.",
+            signature="sig-1",
+            tool_calls=[ToolCall("get_weather", {"city": "Paris"}, id="toolu_1")],
+            usage={"input_tokens": 30, "output_tokens": 9, "cache_read_tokens": 2},
+        )
+    )
     client = _anthropic(anthropic_server)
-    with client.messages.stream(model="claude-sonnet-4-6", max_tokens=100,
-                                messages=[{"role": "user", "content": "hi"}]) as stream:
+    with client.messages.stream(
+        model="claude-sonnet-4-6", max_tokens=100, messages=[{"role": "user", "content": "hi"}]
+    ) as stream:
         for _ in stream:
             pass
         final = stream.get_final_message()
     assert [b.type for b in final.content] == ["thinking", "text", "tool_use"]
     assert final.content[0].thinking == "Hmm, weather." and final.content[0].signature == "sig-1"
     assert final.content[1].text == "Checking."
-    assert (final.content[2].name, final.content[2].input, final.content[2].id) == ("get_weather", {"city": "Paris"},
-                                                                                     "toolu_1")
+    assert (final.content[2].name, final.content[2].input, final.content[2].id) == (
+        "get_weather",
+        {"city": "Paris"},
+        "toolu_1",
+    )
     assert final.stop_reason == "tool_use"
     assert (final.usage.input_tokens, final.usage.output_tokens, final.usage.cache_read_input_tokens) == (30, 9, 2)
-    raw = list(client.messages.create(model="m", max_tokens=10, messages=[{"role": "user", "content": "x"}],
-                                      stream=True))
+    raw = list(
+        client.messages.create(model="m", max_tokens=10, messages=[{"role": "user", "content": "x"}], stream=True)
+    )
     assert raw[0].type == "message_start" and raw[-1].type == "message_stop"
 
 
-@pytest.mark.parametrize(("status", "exc"), [(429, anthropic.RateLimitError), (529, anthropic.InternalServerError),
-                                             (400, anthropic.BadRequestError), (404, anthropic.NotFoundError)])
+@pytest.mark.parametrize(
+    ("status", "exc"),
+    [
+        (429, anthropic.RateLimitError),
+        (529, anthropic.InternalServerError),
+        (400, anthropic.BadRequestError),
+        (404, anthropic.NotFoundError),
+    ],
+)
 def test_anthropic_scripted_errors(anthropic_server, status, exc):
     anthropic_server.queue(Error(status, "nope"))
     with pytest.raises(exc) as info:
-        _anthropic(anthropic_server).messages.create(model="m", max_tokens=10,
-                                                     messages=[{"role": "user", "content": "x"}], stream=True)
+        _anthropic(anthropic_server).messages.create(
+            model="m", max_tokens=10, messages=[{"role": "user", "content": "x"}], stream=True
+        )
     assert info.value.status_code == status

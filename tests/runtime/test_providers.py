@@ -12,8 +12,11 @@ def test_tool_round_trip(provider_type, openai_server, anthropic_server, make_mo
     server = anthropic_server if provider_type == "anthropic" else openai_server
     model = make_model(provider_type, base_url=server.base_url, api_key="sk-secret", model_id="real-model")
     server.queue(
-        Reply(text="Let me compute.", tool_calls=[ToolCall("add", {"a": 20, "b": 22}, id="call_add")],
-              usage={"input_tokens": 100, "output_tokens": 10}),
+        Reply(
+            text="Let me compute.",
+            tool_calls=[ToolCall("add", {"a": 20, "b": 22}, id="call_add")],
+            usage={"input_tokens": 100, "output_tokens": 10},
+        ),
         Reply(text="The answer is 42.", usage={"input_tokens": 150, "output_tokens": 7}),
     )
     chat = make_chat(capabilities=["test_math"], model=model, system_prompt="You do math.")
@@ -23,7 +26,10 @@ def test_tool_round_trip(provider_type, openai_server, anthropic_server, make_mo
     assert [m["role"] for m in chat.messages()] == ["user", "agent", "tool_result", "agent"]
     result = chat.events(types="tool.completed")[0]["data"]
     assert (result["tool_call_id"], result["status"], json.loads(result["result"][0]["text"])) == (
-        "call_add", "success", {"result": 42})
+        "call_add",
+        "success",
+        {"result": 42},
+    )
     session = chat.refresh()
     assert session["usage"]["input_tokens"] == 250 and session["usage"]["output_tokens"] == 17
     assert session["status"] == "idle"
@@ -53,8 +59,11 @@ def test_anthropic_thinking_is_stored_and_replayed(anthropic_server, make_model,
     chat = make_chat(model=model)
     chat.say("hello", controls={"reasoning": {"effort": "low"}})
     types = chat.types()
-    assert types.index("reason.thinking.started") < types.index("reason.thinking.completed") < types.index(
-        "output.message.delta")
+    assert (
+        types.index("reason.thinking.started")
+        < types.index("reason.thinking.completed")
+        < types.index("output.message.delta")
+    )
     assert chat.events(types="reason.thinking.completed")[0]["data"]["thinking"] == "Consider the user."
     agent = chat.messages()[-1]
     assert agent["thinking"] == "Consider the user." and agent["thinking_signature"] == "sig-1"
@@ -74,7 +83,10 @@ def test_model_resolution_order(openai_server, make_model, make_chat, api_client
     chat.say("2")
     chat.say("3", controls={"model_id": f"model_{message_model.pk.hex}"})
     assert [r.body["model"] for r in openai_server.generation_requests()] == [
-        "agent-model", "session-model", "message-model"]
+        "agent-model",
+        "session-model",
+        "message-model",
+    ]
     assert chat.events(types="llm.generation")[-1]["data"]["metadata"]["model"] == "message-model"
 
 

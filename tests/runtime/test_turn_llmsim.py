@@ -62,12 +62,14 @@ def test_tool_directive_round_trip(make_chat):
     chat = make_chat(capabilities=["test_math"])
     chat.say('Please add.\n/tool add {"a": 2, "b": 3}\n/tool multiply {"a": 4, "b": 5}')
     types = chat.types()
-    act = types[types.index("act.started"):types.index("act.completed") + 1]
+    act = types[types.index("act.started") : types.index("act.completed") + 1]
     assert act[0] == "act.started" and act[-1] == "act.completed"
     assert act.count("tool.started") == 2 and act.count("tool.completed") == 2
     completed = [e["data"] for e in chat.events(types="tool.completed")]
     assert {c["tool_name"]: json.loads(c["result"][0]["text"]) for c in completed} == {
-        "add": {"result": 5}, "multiply": {"result": 20}}
+        "add": {"result": 5},
+        "multiply": {"result": 20},
+    }
     assert all(c["status"] == "success" and c["success"] for c in completed)
     roles = [m["role"] for m in chat.messages()]
     assert roles == ["user", "agent", "tool_result", "tool_result", "agent"]
@@ -102,9 +104,14 @@ def test_second_message_starts_a_second_turn_with_history(make_chat):
     # (the whole history was sent to the model; earlier generations hold the rest).
     first, second = (g["data"] for g in generations)
     assert [(m["role"], m["content"][0]["text"]) for m in first["messages"]] == [
-        ("system", "You are a helpful test agent."), ("user", "first")]
+        ("system", "You are a helpful test agent."),
+        ("user", "first"),
+    ]
     assert [(m["role"], m["content"][0]["text"]) for m in second["messages"]] == [
-        ("system", "You are a helpful test agent."), ("agent", "You said: first"), ("user", "second")]
+        ("system", "You are a helpful test agent."),
+        ("agent", "You said: first"),
+        ("user", "second"),
+    ]
     assert second["messages_after_sequence"] == first["messages"][1]["sequence"]
     assert Turn.objects.filter(status="completed").count() == 2
     assert chat.refresh()["usage"]["output_tokens"] == 3 + 3
@@ -120,8 +127,16 @@ def test_nothing_pending_runs_nothing(make_chat):
 def test_llm_generation_does_not_copy_the_history_or_image_data(make_chat):
     chat = make_chat(capabilities=["current_time"])
     image = {"type": "image", "base64": "iVBORw0KGgoA" * 100, "media_type": "image/png"}
-    response = chat.client.post(f"/v1/sessions/{chat.id}/messages", {"message": {"role": "user", "content": [
-        {"type": "text", "text": "What time is it?\n/tool get_current_time {}"}, image]}}, format="json")
+    response = chat.client.post(
+        f"/v1/sessions/{chat.id}/messages",
+        {
+            "message": {
+                "role": "user",
+                "content": [{"type": "text", "text": "What time is it?\n/tool get_current_time {}"}, image],
+            }
+        },
+        format="json",
+    )
     assert response.status_code == 201
     chat.run()
     first, second = (g["data"] for g in chat.events(types="llm.generation"))

@@ -20,9 +20,14 @@ def staff_client(client, django_user_model):
 
 def _worker(key: str, age_seconds: float) -> WorkerProcess:
     now = timezone.now()
-    return WorkerProcess.objects.create(key=key, hostname="host-a", pid=4242, task_worker_id=f"tw-{key}",
-                                        started_at=now - timedelta(hours=1),
-                                        heartbeat_at=now - timedelta(seconds=age_seconds))
+    return WorkerProcess.objects.create(
+        key=key,
+        hostname="host-a",
+        pid=4242,
+        task_worker_id=f"tw-{key}",
+        started_at=now - timedelta(hours=1),
+        heartbeat_at=now - timedelta(seconds=age_seconds),
+    )
 
 
 def test_workers_are_listed_with_their_liveness(staff_client):

@@ -25,8 +25,9 @@ def _claimed_row(session_pk, worker_id: str) -> DBTaskResult:
 
 def _process(key: str, worker_id: str, seconds_since_beat: float) -> WorkerProcess:
     beat = timezone.now() - timedelta(seconds=seconds_since_beat)
-    return WorkerProcess.objects.create(key=key, hostname="h", pid=1, task_worker_id=worker_id,
-                                        started_at=beat, heartbeat_at=beat)
+    return WorkerProcess.objects.create(
+        key=key, hostname="h", pid=1, task_worker_id=worker_id, started_at=beat, heartbeat_at=beat
+    )
 
 
 @pytest.fixture

@@ -63,8 +63,9 @@ def test_concurrent_writers_get_unique_gapless_sequences(committed_session):
     assert errors == []
 
     def read():
-        return list(Event.objects.filter(session_id=committed_session).order_by("sequence").values_list(
-            "sequence", "data"))
+        return list(
+            Event.objects.filter(session_id=committed_session).order_by("sequence").values_list("sequence", "data")
+        )
 
     rows = in_thread(read)
     # Per writer: 4 rolled back, 8 double appends (i % 5 == 0 and not i % 10 == 9), 28 single.
@@ -82,6 +83,7 @@ def test_listener_fans_a_notify_from_another_connection_out_to_waiters():
     waiter = hub.subscribe(key)
     other = hub.subscribe(uuid.uuid4().hex)
     try:
+
         def notify():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, key])

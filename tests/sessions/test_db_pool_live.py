@@ -30,8 +30,9 @@ def test_a_burst_of_requests_uses_at_most_the_pool():
             admin = stack.database_url.replace(stack.database_name, "postgres")
             with psycopg.connect(admin, autocommit=True) as conn:
                 while not done.is_set():
-                    count = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
-                                         [stack.database_name]).fetchone()[0]
+                    count = conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [stack.database_name]
+                    ).fetchone()[0]
                     peak = max(peak, count)
                     done.wait(0.02)
 

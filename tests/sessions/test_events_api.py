@@ -12,8 +12,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def events(session):
     """session.started (1) then 6 more events."""
-    types = ["input.message", "session.activated", "turn.started", "output.message.delta", "tool.completed",
-             "session.idled"]
+    types = [
+        "input.message",
+        "session.activated",
+        "turn.started",
+        "output.message.delta",
+        "tool.completed",
+        "session.idled",
+    ]
     return [event_append(session_id=session.pk, type=t, data={"n": i}) for i, t in enumerate(types, start=2)]
 
 
@@ -24,10 +30,26 @@ def listed(api_client, session_url, query=""):
 
 
 CONTRACT_EVENT_TYPES = {
-    "session.started", "input.message", "session.activated", "turn.started", "reason.started",
-    "output.message.started", "output.message.delta", "reason.thinking.started", "reason.thinking.delta",
-    "reason.thinking.completed", "llm.generation", "output.message.completed", "reason.completed", "act.started",
-    "tool.started", "tool.completed", "act.completed", "turn.completed", "turn.failed", "turn.cancelled",
+    "session.started",
+    "input.message",
+    "session.activated",
+    "turn.started",
+    "reason.started",
+    "output.message.started",
+    "output.message.delta",
+    "reason.thinking.started",
+    "reason.thinking.delta",
+    "reason.thinking.completed",
+    "llm.generation",
+    "output.message.completed",
+    "reason.completed",
+    "act.started",
+    "tool.started",
+    "tool.completed",
+    "act.completed",
+    "turn.completed",
+    "turn.failed",
+    "turn.cancelled",
     "session.idled",
 }
 
@@ -130,8 +152,11 @@ def test_a_rolled_back_append_gives_its_sequence_back(session):
 
 
 def test_messages_in_event_data_carry_their_event_sequence(session):
-    event = event_append(session_id=session.pk, type="output.message.completed",
-                         data={"message": {"id": "message_x", "role": "agent", "content": []}})
+    event = event_append(
+        session_id=session.pk,
+        type="output.message.completed",
+        data={"message": {"id": "message_x", "role": "agent", "content": []}},
+    )
     assert event.data["message"]["sequence"] == event.sequence
     assert event.data["message"]["session_id"] == format_id("session", session.pk)
 

@@ -31,9 +31,13 @@ def _open_turn(session_id, *, status="running", heartbeat_age: float = 0.0):
     from apps.sessions.models import Turn
 
     def create():
-        return Turn.objects.create(session_id=session_id, status=status, worker_id="worker-a",
-                                   started_at=timezone.now(),
-                                   heartbeat_at=timezone.now() - timedelta(seconds=heartbeat_age)).pk
+        return Turn.objects.create(
+            session_id=session_id,
+            status=status,
+            worker_id="worker-a",
+            started_at=timezone.now(),
+            heartbeat_at=timezone.now() - timedelta(seconds=heartbeat_age),
+        ).pk
 
     return in_thread(create)
 
@@ -179,8 +183,11 @@ def test_cancel_during_a_runner_step_transaction_waits_and_both_commit(committed
     for thread in threads:
         thread.join(15)
     assert errors == []
-    types = in_thread(lambda: list(Event.objects.filter(session_id=committed_session).order_by("sequence")
-                                   .values_list("type", flat=True)))
+    types = in_thread(
+        lambda: list(
+            Event.objects.filter(session_id=committed_session).order_by("sequence").values_list("type", flat=True)
+        )
+    )
     assert types[-4:] == ["reason.completed", "output.message.completed", "turn.cancelled", "input.message"]
     assert in_thread(lambda: Turn.objects.get(pk=turn).cancel_requested) is True
 
@@ -217,8 +224,10 @@ def test_a_real_deadlock_is_retried_by_the_service_wrapper(committed_session, wr
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker, args=(committed_session, other, "a")),
-               threading.Thread(target=worker, args=(other, committed_session, "b"))]
+    threads = [
+        threading.Thread(target=worker, args=(committed_session, other, "a")),
+        threading.Thread(target=worker, args=(other, committed_session, "b")),
+    ]
     try:
         for thread in threads:
             thread.start()

@@ -64,8 +64,9 @@ def test_commit_enqueues_a_turn(api_client, session, session_url, django_capture
 
 
 def test_controls_and_metadata_inside_message_are_accepted_and_top_level_wins(api_client, session_url):
-    inner = {"message": {"content": [{"type": "text", "text": "hi"}],
-                         "controls": {"max_tokens": 5}, "metadata": {"a": 1}}}
+    inner = {
+        "message": {"content": [{"type": "text", "text": "hi"}], "controls": {"max_tokens": 5}, "metadata": {"a": 1}}
+    }
     assert post(api_client, session_url, inner).json()["controls"] == {"max_tokens": 5}
     both = {**inner, "controls": {"temperature": 0.2}}
     message = post(api_client, session_url, both).json()
@@ -138,14 +139,25 @@ def test_message_list_reads_user_agent_and_tool_result_messages_in_order(api_cli
     event_append(
         session_id=session.pk,
         type="output.message.completed",
-        data={"message": {"id": "message_" + "a" * 32, "role": "agent", "created_at": "2026-01-01T00:00:00.000Z",
-                          "content": [{"type": "tool_call", "id": "call_7", "name": "get_time", "arguments": {}}]}},
+        data={
+            "message": {
+                "id": "message_" + "a" * 32,
+                "role": "agent",
+                "created_at": "2026-01-01T00:00:00.000Z",
+                "content": [{"type": "tool_call", "id": "call_7", "name": "get_time", "arguments": {}}],
+            }
+        },
     )
     tool = event_append(
         session_id=session.pk,
         type="tool.completed",
-        data={"tool_call_id": "call_7", "tool_name": "get_time", "success": True, "status": "success",
-              "result": {"time": "11:20"}},
+        data={
+            "tool_call_id": "call_7",
+            "tool_name": "get_time",
+            "success": True,
+            "status": "success",
+            "result": {"time": "11:20"},
+        },
     )
     messages = api_client.get(session_url + "/messages").json()
     assert messages["total"] == 3
@@ -156,8 +168,9 @@ def test_message_list_reads_user_agent_and_tool_result_messages_in_order(api_cli
     assert agent["content"][0]["name"] == "get_time"
     result = messages["data"][2]
     assert result["id"] == format_id("message", tool.id)
-    assert result["content"] == [{"type": "tool_result", "tool_call_id": "call_7", "result": {"time": "11:20"},
-                                  "error": None}]
+    assert result["content"] == [
+        {"type": "tool_result", "tool_call_id": "call_7", "result": {"time": "11:20"}, "error": None}
+    ]
 
 
 def test_message_list_selector_is_what_the_runtime_reads(session):

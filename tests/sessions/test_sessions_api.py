@@ -76,9 +76,7 @@ def test_create_with_model_override(api_client, agent_id, make_model, make_org):
 
 def test_session_capabilities_are_additive_and_drive_features(api_client, make_agent):
     agent = make_agent(capabilities=[{"ref": "current_time", "config": {}}])
-    body = create(
-        api_client, agent_id=format_id("agent", agent.public_id), capabilities=["session_file_system"]
-    ).json()
+    body = create(api_client, agent_id=format_id("agent", agent.public_id), capabilities=["session_file_system"]).json()
     assert body["capabilities"] == [{"ref": "session_file_system", "config": {}}]
     assert body["features"] == ["file_system"]
 
@@ -95,8 +93,12 @@ def test_get_patch_delete(api_client, session_url, make_model):
     model = make_model()
     response = api_client.patch(
         session_url,
-        {"title": "Renamed", "tags": ["x", "y"], "model_id": format_id("model", model.pk),
-         "capabilities": ["current_time"]},
+        {
+            "title": "Renamed",
+            "tags": ["x", "y"],
+            "model_id": format_id("model", model.pk),
+            "capabilities": ["current_time"],
+        },
         format="json",
     )
     assert response.status_code == 200
@@ -175,8 +177,11 @@ def test_cancel_active_session_flags_the_turn_and_emits_the_api_side_events(api_
     events = api_client.get(session_url + "/events").json()["data"]
     assert [e["type"] for e in events] == ["session.started", "turn.cancelled", "input.message"]
     cancelled, notice = events[1], events[2]
-    assert cancelled["data"] == {"turn_id": format_id("turn", turn.pk), "reason": "User requested cancellation",
-                                 "usage": None}
+    assert cancelled["data"] == {
+        "turn_id": format_id("turn", turn.pk),
+        "reason": "User requested cancellation",
+        "usage": None,
+    }
     assert notice["metadata"] == {"cancellation": True}
     assert notice["data"]["message"]["content"] == [{"type": "text", "text": "User requested to cancel the work."}]
     # The worker settles the session; a second cancel meanwhile is accepted without duplicate events.

@@ -175,8 +175,9 @@ def test_since_id_wins_over_last_event_id(open_stream, session_url, logged):
 
 
 def test_filters_apply_to_replay_and_live(open_stream, append, session_url, logged):
-    stream = open_stream(session_url + "/sse?types=turn.started&types=turn.completed&exclude=turn.completed"
-                         "&types=message.user")
+    stream = open_stream(
+        session_url + "/sse?types=turn.started&types=turn.completed&exclude=turn.completed&types=message.user"
+    )
     assert [f["event"] for f in stream.events(2)] == ["input.message", "turn.started"]
     append("turn.completed")
     append("turn.started", data={"again": True})
@@ -192,8 +193,11 @@ def test_heartbeats_then_the_cycle_ends_with_disconnecting(open_stream, session_
     assert [f["data"]["sequence"] for f in frames if "id" in f] == [1, 2, 3, 4, 5]
     heartbeats = [f for f in frames if f.get("comment") == "heartbeat"]
     assert 3 <= len(heartbeats) <= 7  # every 0.1 s over a 0.6 s cycle
-    assert frames[-1] == {"event": "disconnecting", "retry": 100,
-                          "data": {"reason": "connection_cycle", "retry_ms": 100}}
+    assert frames[-1] == {
+        "event": "disconnecting",
+        "retry": 100,
+        "data": {"reason": "connection_cycle", "retry_ms": 100},
+    }
     assert 0.55 <= elapsed < 3
 
 
@@ -234,9 +238,11 @@ def test_errors_before_the_first_byte_are_json(api_client, session_url, query, s
 
 
 def test_unknown_malformed_and_foreign_sessions_are_json_404(api_client, other_org_client, session_url):
-    for client, url in [(other_org_client, session_url + "/sse"),
-                        (api_client, "/v1/sessions/session_" + "0" * 32 + "/sse"),
-                        (api_client, "/v1/sessions/garbage/sse")]:
+    for client, url in [
+        (other_org_client, session_url + "/sse"),
+        (api_client, "/v1/sessions/session_" + "0" * 32 + "/sse"),
+        (api_client, "/v1/sessions/garbage/sse"),
+    ]:
         response = client.get(url, HTTP_ACCEPT="text/event-stream")
         assert response.status_code == 404
         assert response["Content-Type"] == "application/json"

@@ -27,8 +27,14 @@ THREADS = 8
 def stack():
     # DB_CONN_MAX_AGE=0 and no pool: ordinary requests close their connections, so the only ones left
     # open are what streams (should not) hold, plus the one LISTEN connection.
-    env = {"SSE_HEARTBEAT_INTERVAL_SECS": "1", "SSE_CYCLE_SECS": "60", "WEB_CONCURRENCY": "1",
-           "WEB_THREADS": str(THREADS), "DB_CONN_MAX_AGE": "0", "DB_POOL_MAX_SIZE": "0"}
+    env = {
+        "SSE_HEARTBEAT_INTERVAL_SECS": "1",
+        "SSE_CYCLE_SECS": "60",
+        "WEB_CONCURRENCY": "1",
+        "WEB_THREADS": str(THREADS),
+        "DB_CONN_MAX_AGE": "0",
+        "DB_POOL_MAX_SIZE": "0",
+    }
     with Stack(env=env) as running:
         yield running
 
@@ -194,4 +200,3 @@ def test_waiting_streams_hold_no_database_connection_and_no_cpu(stack, session_i
     finally:
         for stream in streams:
             stream.close()
-

@@ -90,8 +90,13 @@ def test_a_connect_storm_while_events_flow_needs_no_more_than_the_pool():
     # 2 pooled connections, 1 read slot, 40 streams opening at once while a writer process appends to
     # their sessions (every append wakes a stream, whose read needs the slot, then a connection).
     streams_count = 40
-    env = {"WEB_CONCURRENCY": "1", "WEB_THREADS": "64", "DB_POOL_MAX_SIZE": "2", "DB_POOL_TIMEOUT_SECS": "3",
-           "SSE_DB_CONCURRENCY": "1"}
+    env = {
+        "WEB_CONCURRENCY": "1",
+        "WEB_THREADS": "64",
+        "DB_POOL_MAX_SIZE": "2",
+        "DB_POOL_TIMEOUT_SECS": "3",
+        "SSE_DB_CONCURRENCY": "1",
+    }
     with Stack(env=env) as stack:
         session_hexes = json.loads(stack.shell(SEED.format(count=streams_count)))
         ids_file = stack.tmp / "sessions.json"

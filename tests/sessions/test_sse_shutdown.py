@@ -16,8 +16,13 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "ctrl-c"])
 def test_streams_get_disconnecting_and_the_server_stops_promptly(signum):
-    env = {"SSE_HEARTBEAT_INTERVAL_SECS": "30", "SSE_CYCLE_SECS": "300", "WEB_CONCURRENCY": "2",
-           "WEB_THREADS": "8", "WEB_GRACEFUL_TIMEOUT": "10"}
+    env = {
+        "SSE_HEARTBEAT_INTERVAL_SECS": "30",
+        "SSE_CYCLE_SECS": "300",
+        "WEB_CONCURRENCY": "2",
+        "WEB_THREADS": "8",
+        "WEB_GRACEFUL_TIMEOUT": "10",
+    }
     with Stack(env=env) as stack:
         agent = httpx.post(stack.url("/v1/agents"), json={"name": "Live", "system_prompt": "x"}).json()
         session = httpx.post(stack.url("/v1/sessions"), json={"agent_id": agent["id"]}).json()
@@ -34,5 +39,8 @@ def test_streams_get_disconnecting_and_the_server_stops_promptly(signum):
             while not stream.frames.empty():
                 frames.append(stream.frames.get())
             assert frames and frames[-1] == {
-                "event": "disconnecting", "retry": 100, "data": {"reason": "server_shutdown", "retry_ms": 100}}
+                "event": "disconnecting",
+                "retry": 100,
+                "data": {"reason": "server_shutdown", "retry_ms": 100},
+            }
         assert elapsed < 5, f"shutdown took {elapsed:.1f}s"

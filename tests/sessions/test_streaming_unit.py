@@ -12,8 +12,12 @@ from bench.sseclient import FrameReader, parse_frame
 def test_event_frame_has_event_id_retry_and_one_line_of_json():
     raw = streaming.frame(event="turn.started", id="event_1", retry=100, data={"a": "x\ny", "b": "é"})
     assert raw == b'event: turn.started\nid: event_1\nretry: 100\ndata: {"a":"x\\ny","b":"\xc3\xa9"}\n\n'
-    assert parse_frame(raw.decode().strip()) == {"event": "turn.started", "id": "event_1", "retry": 100,
-                                                 "data": {"a": "x\ny", "b": "é"}}
+    assert parse_frame(raw.decode().strip()) == {
+        "event": "turn.started",
+        "id": "event_1",
+        "retry": 100,
+        "data": {"a": "x\ny", "b": "é"},
+    }
 
 
 def test_multiline_text_data_becomes_several_data_lines_and_fields_cannot_break_out():
@@ -33,9 +37,12 @@ def test_fixed_frames():
 def test_frame_reader_handles_any_chunking():
     raw = streaming.CONNECTED + streaming.HEARTBEAT + streaming.frame(event="x", id="event_2", data={"k": 1})
     reader = FrameReader()
-    frames = [f for i in range(0, len(raw), 7) for f in reader.feed(raw[i:i + 7])]
-    assert frames == [{"event": "connected", "data": {"status": "connected"}}, {"comment": "heartbeat"},
-                      {"event": "x", "id": "event_2", "data": {"k": 1}}]
+    frames = [f for i in range(0, len(raw), 7) for f in reader.feed(raw[i : i + 7])]
+    assert frames == [
+        {"event": "connected", "data": {"status": "connected"}},
+        {"comment": "heartbeat"},
+        {"event": "x", "id": "event_2", "data": {"k": 1}},
+    ]
     assert json.loads(raw.split(b"data: ")[-1])["k"] == 1
 
 

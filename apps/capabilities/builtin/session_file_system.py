@@ -39,8 +39,11 @@ CAPABILITY = Capability(
                 {
                     "path": _PATH,
                     "content": {"type": "string", "description": "The full file content."},
-                    "encoding": {"type": "string", "enum": ["text", "base64"],
-                                 "description": "Encoding of `content` (default text)."},
+                    "encoding": {
+                        "type": "string",
+                        "enum": ["text", "base64"],
+                        "description": "Encoding of `content` (default text).",
+                    },
                 },
                 ["path", "content"],
             ),
@@ -62,8 +65,10 @@ CAPABILITY = Capability(
             _schema(
                 {
                     "pattern": {"type": "string", "description": "Regular expression to search for."},
-                    "path_pattern": {"type": "string",
-                                     "description": "Optional glob limiting which files, e.g. '*.md'."},
+                    "path_pattern": {
+                        "type": "string",
+                        "description": "Optional glob limiting which files, e.g. '*.md'.",
+                    },
                 },
                 ["pattern"],
             ),
@@ -76,8 +81,11 @@ CAPABILITY = Capability(
                 ["path"],
             ),
         ),
-        _tool("stat_file", "Get metadata (size, type, timestamps) of a file or directory.",
-              _schema({"path": _PATH}, ["path"])),
+        _tool(
+            "stat_file",
+            "Get metadata (size, type, timestamps) of a file or directory.",
+            _schema({"path": _PATH}, ["path"]),
+        ),
         _tool(
             "move_file",
             "Move or rename a file or directory.",

@@ -60,8 +60,7 @@ CAPABILITY = Capability(
                             "type": "object",
                             "properties": {
                                 "content": {"type": "string", "description": "The task, imperative: 'Run tests'."},
-                                "activeForm": {"type": "string",
-                                               "description": "Present continuous: 'Running tests'."},
+                                "activeForm": {"type": "string", "description": "Present continuous: 'Running tests'."},
                                 "status": {"type": "string", "enum": list(STATUSES)},
                             },
                             "required": ["content", "activeForm", "status"],

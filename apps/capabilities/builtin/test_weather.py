@@ -95,8 +95,12 @@ CAPABILITY = Capability(
                 "type": "object",
                 "properties": {
                     "location": _LOCATION,
-                    "days": {"type": "integer", "minimum": 1, "maximum": MAX_FORECAST_DAYS,
-                             "description": "Number of days (default 3)."},
+                    "days": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": MAX_FORECAST_DAYS,
+                        "description": "Number of days (default 3).",
+                    },
                     "units": _UNITS,
                 },
                 "required": ["location"],

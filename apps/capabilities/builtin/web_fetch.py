@@ -87,9 +87,36 @@ class _HtmlToText(HTMLParser):
     """A small HTML-to-text/Markdown converter: enough for a model to read a page, not a renderer."""
 
     SKIP = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object"}
-    BLOCK = {"p", "div", "section", "article", "header", "footer", "main", "nav", "aside", "ul", "ol", "table",
-             "tr", "blockquote", "form", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "hr", "dl", "dt",
-             "dd"}
+    BLOCK = {
+        "p",
+        "div",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "aside",
+        "ul",
+        "ol",
+        "table",
+        "tr",
+        "blockquote",
+        "form",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "pre",
+        "hr",
+        "dl",
+        "dt",
+        "dd",
+    }
 
     def __init__(self, markdown: bool) -> None:
         super().__init__(convert_charrefs=True)

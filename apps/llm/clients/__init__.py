@@ -20,8 +20,19 @@ from .base import (
 )
 
 __all__ = [
-    "Chunk", "Finish", "LLMClient", "LLMRequest", "ProviderError", "ProviderSettings", "TextDelta",
-    "ThinkingDelta", "ThinkingSignature", "ToolCallChunk", "Usage", "build_client", "provider_settings",
+    "Chunk",
+    "Finish",
+    "LLMClient",
+    "LLMRequest",
+    "ProviderError",
+    "ProviderSettings",
+    "TextDelta",
+    "ThinkingDelta",
+    "ThinkingSignature",
+    "ToolCallChunk",
+    "Usage",
+    "build_client",
+    "provider_settings",
 ]
 
 

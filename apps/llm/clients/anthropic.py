@@ -44,8 +44,16 @@ def _blocks(message: ChatMessage) -> tuple[str, list[dict]]:
             elif part.get("type") == "image" and part.get("url"):
                 blocks.append({"type": "image", "source": {"type": "url", "url": part["url"]}})
             elif part.get("type") == "image" and part.get("base64"):
-                blocks.append({"type": "image", "source": {"type": "base64", "data": part["base64"],
-                                                           "media_type": part.get("media_type") or "image/png"}})
+                blocks.append(
+                    {
+                        "type": "image",
+                        "source": {
+                            "type": "base64",
+                            "data": part["base64"],
+                            "media_type": part.get("media_type") or "image/png",
+                        },
+                    }
+                )
         return "user", blocks or [{"type": "text", "text": " "}]
     if message.role == "assistant":
         blocks = []
@@ -55,8 +63,14 @@ def _blocks(message: ChatMessage) -> tuple[str, list[dict]]:
             blocks.append({"type": "text", "text": message.text})
         blocks += [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.arguments} for c in message.tool_calls]
         return "assistant", blocks or [{"type": "text", "text": " "}]
-    return "user", [{"type": "tool_result", "tool_use_id": message.tool_call_id,
-                     "content": tool_result_text(message), "is_error": message.is_error}]
+    return "user", [
+        {
+            "type": "tool_result",
+            "tool_use_id": message.tool_call_id,
+            "content": tool_result_text(message),
+            "is_error": message.is_error,
+        }
+    ]
 
 
 def _messages(messages: list[ChatMessage]) -> list[dict]:
@@ -77,9 +91,14 @@ class AnthropicClient(LLMClient):
         if request.system:
             params["system"] = request.system
         if request.tools:
-            params["tools"] = [{"name": t["name"], "description": t.get("description", ""),
-                                "input_schema": t.get("parameters") or {"type": "object", "properties": {}}}
-                               for t in request.tools]
+            params["tools"] = [
+                {
+                    "name": t["name"],
+                    "description": t.get("description", ""),
+                    "input_schema": t.get("parameters") or {"type": "object", "properties": {}},
+                }
+                for t in request.tools
+            ]
         budget = THINKING_BUDGETS.get(request.reasoning_effort or "")
         if budget:
             params["thinking"] = {"type": "enabled", "budget_tokens": budget}
@@ -89,9 +108,13 @@ class AnthropicClient(LLMClient):
             params["temperature"] = request.temperature
         params["max_tokens"] = max_tokens
         try:
-            client = anthropic.Anthropic(api_key=self.settings.api_key, base_url=self.settings.base_url or None,
-                                         timeout=self.settings.timeout, max_retries=0,
-                                         http_client=sdk_http_client(anthropic, self.settings.base_url))
+            client = anthropic.Anthropic(
+                api_key=self.settings.api_key,
+                base_url=self.settings.base_url or None,
+                timeout=self.settings.timeout,
+                max_retries=0,
+                http_client=sdk_http_client(anthropic, self.settings.base_url),
+            )
             stream = client.messages.create(**params)
             with stream:
                 yield from self._events(stream)
@@ -130,8 +153,12 @@ class AnthropicClient(LLMClient):
                     tools[event.index]["json"] += delta.partial_json
             elif kind == "content_block_stop" and event.index in tools:
                 call = tools.pop(event.index)
-                yield ToolCallChunk(id=call["id"], name=call["name"], arguments=parse_arguments(call["json"]),
-                                    raw_arguments=call["json"])
+                yield ToolCallChunk(
+                    id=call["id"],
+                    name=call["name"],
+                    arguments=parse_arguments(call["json"]),
+                    raw_arguments=call["json"],
+                )
             elif kind == "message_delta":
                 stop_reason = event.delta.stop_reason or stop_reason
                 if event.usage is not None:

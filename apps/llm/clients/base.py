@@ -138,8 +138,12 @@ class Usage:
     cache_creation_tokens: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-                "cache_read_tokens": self.cache_read_tokens, "cache_creation_tokens": self.cache_creation_tokens}
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_creation_tokens": self.cache_creation_tokens,
+        }
 
 
 @dataclass
@@ -229,8 +233,9 @@ def sdk_error(exc: Exception, provider: str, *, api_key: str | None = None) -> P
     if isinstance(status, int):
         kind = provider_error_type(getattr(exc, "body", None)) or name
         logger.warning("%s returned HTTP %s (%s): %s", provider, status, kind, redact(detail, api_key))
-        return ProviderError(f"{provider} returned HTTP {status} ({kind})",
-                             permanent=not is_transient_status(status), status_code=status)
+        return ProviderError(
+            f"{provider} returned HTTP {status} ({kind})", permanent=not is_transient_status(status), status_code=status
+        )
     logger.warning("%s call failed: %s: %s", provider, name, redact(detail, api_key))
     # By class name: the SDKs ship different HTTP stacks (httpx, httpx2) with the same exception tree.
     bases = {cls.__name__ for cls in type(exc).__mro__}

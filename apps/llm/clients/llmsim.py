@@ -92,7 +92,7 @@ class SimulatedClient(LLMClient):
 
         last_user = max((i for i, m in enumerate(request.messages) if m.role == "user"), default=None)
         user_text = request.messages[last_user].plain_text() if last_user is not None else ""
-        after = request.messages[last_user + 1:] if last_user is not None else []
+        after = request.messages[last_user + 1 :] if last_user is not None else []
         results = [m for m in after if m.role == "tool"]
         calls = directives(user_text)
         input_tokens = _words(request.system) + sum(_words(m.plain_text()) for m in request.messages)
@@ -104,8 +104,12 @@ class SimulatedClient(LLMClient):
 
         if calls and not results:
             for index, (name, arguments) in enumerate(calls, start=1):
-                yield ToolCallChunk(id=f"call_sim_{len(request.messages)}_{index}", name=name, arguments=arguments,
-                                    raw_arguments=json.dumps(arguments))
+                yield ToolCallChunk(
+                    id=f"call_sim_{len(request.messages)}_{index}",
+                    name=name,
+                    arguments=arguments,
+                    raw_arguments=json.dumps(arguments),
+                )
             yield Usage(input_tokens=input_tokens, output_tokens=sum(_words(json.dumps(a)) for _, a in calls) + 1)
             yield Finish(reasons=["tool_calls"], response_id=f"sim_{len(request.messages)}")
             return

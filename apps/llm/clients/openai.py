@@ -35,8 +35,13 @@ from .transport import sdk_http_client
 
 def openai_sdk(settings) -> openai.OpenAI:
     # Retries are the runtime's job (it records them and checks for cancel in between).
-    return openai.OpenAI(api_key=settings.api_key, base_url=settings.base_url or None, timeout=settings.timeout,
-                         max_retries=0, http_client=sdk_http_client(openai, settings.base_url))
+    return openai.OpenAI(
+        api_key=settings.api_key,
+        base_url=settings.base_url or None,
+        timeout=settings.timeout,
+        max_retries=0,
+        http_client=sdk_http_client(openai, settings.base_url),
+    )
 
 
 def image_url(part: dict) -> str | None:
@@ -62,11 +67,18 @@ def _input_items(messages: list[ChatMessage]) -> list[dict]:
             if message.text:
                 items.append({"role": "assistant", "content": message.text})
             for call in message.tool_calls:
-                items.append({"type": "function_call", "call_id": call.id, "name": call.name,
-                              "arguments": json.dumps(call.arguments)})
+                items.append(
+                    {
+                        "type": "function_call",
+                        "call_id": call.id,
+                        "name": call.name,
+                        "arguments": json.dumps(call.arguments),
+                    }
+                )
         else:
-            items.append({"type": "function_call_output", "call_id": message.tool_call_id,
-                          "output": tool_result_text(message)})
+            items.append(
+                {"type": "function_call_output", "call_id": message.tool_call_id, "output": tool_result_text(message)}
+            )
     return items
 
 
@@ -80,9 +92,16 @@ class OpenAIResponsesClient(LLMClient):
         if request.system:
             params["instructions"] = request.system
         if request.tools:
-            params["tools"] = [{"type": "function", "name": t["name"], "description": t.get("description", ""),
-                                "parameters": t.get("parameters") or {"type": "object", "properties": {}},
-                                "strict": False} for t in request.tools]
+            params["tools"] = [
+                {
+                    "type": "function",
+                    "name": t["name"],
+                    "description": t.get("description", ""),
+                    "parameters": t.get("parameters") or {"type": "object", "properties": {}},
+                    "strict": False,
+                }
+                for t in request.tools
+            ]
         if request.max_tokens:
             params["max_output_tokens"] = request.max_tokens
         if request.temperature is not None:
@@ -108,15 +127,22 @@ class OpenAIResponsesClient(LLMClient):
                 yield ThinkingDelta(event.delta)
             elif kind == "response.output_item.done" and event.item.type == "function_call":
                 item = event.item
-                yield ToolCallChunk(id=item.call_id, name=item.name, arguments=parse_arguments(item.arguments),
-                                    raw_arguments=item.arguments or "")
+                yield ToolCallChunk(
+                    id=item.call_id,
+                    name=item.name,
+                    arguments=parse_arguments(item.arguments),
+                    raw_arguments=item.arguments or "",
+                )
             elif kind in ("response.completed", "response.incomplete"):
                 response = event.response
                 usage = response.usage
                 if usage is not None:
                     details = getattr(usage, "input_tokens_details", None)
-                    yield Usage(input_tokens=usage.input_tokens or 0, output_tokens=usage.output_tokens or 0,
-                                cache_read_tokens=getattr(details, "cached_tokens", 0) or 0)
+                    yield Usage(
+                        input_tokens=usage.input_tokens or 0,
+                        output_tokens=usage.output_tokens or 0,
+                        cache_read_tokens=getattr(details, "cached_tokens", 0) or 0,
+                    )
                 reason = "stop"
                 if kind == "response.incomplete":
                     reason = getattr(response.incomplete_details, "reason", None) or "incomplete"

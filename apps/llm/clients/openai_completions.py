@@ -46,9 +46,10 @@ def _messages(system: str, messages: list[ChatMessage]) -> list[dict]:
         elif message.role == "assistant":
             entry: dict = {"role": "assistant", "content": message.text or None}
             if message.tool_calls:
-                entry["tool_calls"] = [{"id": c.id, "type": "function",
-                                        "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
-                                       for c in message.tool_calls]
+                entry["tool_calls"] = [
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
+                    for c in message.tool_calls
+                ]
             elif not message.text:
                 entry["content"] = ""
             out.append(entry)
@@ -66,9 +67,17 @@ class OpenAIChatCompletionsClient(LLMClient):
             "stream_options": {"include_usage": True},
         }
         if request.tools:
-            params["tools"] = [{"type": "function", "function": {
-                "name": t["name"], "description": t.get("description", ""),
-                "parameters": t.get("parameters") or {"type": "object", "properties": {}}}} for t in request.tools]
+            params["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t["name"],
+                        "description": t.get("description", ""),
+                        "parameters": t.get("parameters") or {"type": "object", "properties": {}},
+                    },
+                }
+                for t in request.tools
+            ]
         if request.max_tokens:
             params["max_tokens"] = request.max_tokens
         if request.temperature is not None:
@@ -115,10 +124,17 @@ class OpenAIChatCompletionsClient(LLMClient):
             raise ProviderError("OpenAI-compatible stream ended without a finish reason", permanent=False)
         for index in sorted(calls):
             call = calls[index]
-            yield ToolCallChunk(id=call["id"] or f"call_{index}", name=call["name"],
-                                arguments=parse_arguments(call["arguments"]), raw_arguments=call["arguments"])
+            yield ToolCallChunk(
+                id=call["id"] or f"call_{index}",
+                name=call["name"],
+                arguments=parse_arguments(call["arguments"]),
+                raw_arguments=call["arguments"],
+            )
         if usage is not None:
             details = getattr(usage, "prompt_tokens_details", None)
-            yield Usage(input_tokens=usage.prompt_tokens or 0, output_tokens=usage.completion_tokens or 0,
-                        cache_read_tokens=getattr(details, "cached_tokens", 0) or 0)
+            yield Usage(
+                input_tokens=usage.prompt_tokens or 0,
+                output_tokens=usage.completion_tokens or 0,
+                cache_read_tokens=getattr(details, "cached_tokens", 0) or 0,
+            )
         yield Finish(reasons=reasons or ["stop"], response_id=response_id)

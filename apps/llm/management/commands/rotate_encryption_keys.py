@@ -20,8 +20,7 @@ class Command(BaseCommand):
             raise CommandError("ENCRYPTION_KEYS is not set: there is no key to rotate to.") from None
         verb = "would re-encrypt" if dry_run else "re-encrypted"
         self.stdout.write(
-            f"{verb} {result.rotated} key(s) with key id {crypto.current_key_id()!r}; "
-            f"{result.current} already current."
+            f"{verb} {result.rotated} key(s) with key id {crypto.current_key_id()!r}; {result.current} already current."
         )
         if result.failed:
             raise CommandError(
