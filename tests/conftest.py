@@ -27,6 +27,41 @@ def default_org(db):
 
 
 @pytest.fixture
+def make_agent(default_org):
+    """make_agent(org=default_org, name="Helper", capabilities=()) -> an Agent row (API tested in tests/agents)."""
+    from apps.agents.models import Agent
+
+    def _make(org=None, name: str = "Helper", capabilities: list | None = None):
+        return Agent.objects.create(
+            organization=org or default_org, name=name, system_prompt="You help.", capabilities=capabilities or []
+        )
+
+    return _make
+
+
+@pytest.fixture
+def agent(make_agent):
+    return make_agent()
+
+
+@pytest.fixture
+def make_session(agent):
+    """make_session(for_agent=agent, **kwargs) -> a Session created through the service (with its session.started)."""
+    from apps.sessions.services import session_create
+
+    def _make(for_agent=None, **kwargs):
+        for_agent = for_agent or agent
+        return session_create(organization=for_agent.organization, agent=for_agent, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def session(make_session):
+    return make_session()
+
+
+@pytest.fixture
 def make_org(db):
     """make_org(name) -> a new Organization."""
     from apps.accounts.models import Organization

@@ -9,7 +9,7 @@ another organization's row is simply absent: 404, never 403.
 from rest_framework.permissions import BasePermission
 
 from . import ids
-from .exceptions import NotFound
+from .scoping import get_in_org
 
 
 def request_membership(request):
@@ -78,10 +78,12 @@ class OrgScopedMixin:
 
     def get_object(self):
         pk = ids.parse_id(self.id_prefix, self.kwargs.get(self.lookup_url_kwarg))
-        if pk is None:
-            raise NotFound(self.not_found_message)
-        obj = self.filter_queryset(self.get_queryset()).filter(**{self.lookup_model_field: pk}).first()
-        if obj is None:
-            raise NotFound(self.not_found_message)
+        obj = get_in_org(
+            self.filter_queryset(self.get_queryset()),
+            organization=request_organization(self.request),
+            organization_field=self.organization_field,
+            not_found=self.not_found_message,
+            **{self.lookup_model_field: pk},
+        )
         self.check_object_permissions(self.request, obj)
         return obj

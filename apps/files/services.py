@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 
 from apps.core.exceptions import Conflict, InputTooLarge, InvalidRequest, NotFound
+from apps.core.scoping import get_in_org
 from apps.sessions.models import Session
 from apps.sessions.services import event_append
 
@@ -96,12 +97,7 @@ def file_bytes(row: SessionFile) -> bytes:
 
 def session_get(*, organization_id, session_id: uuid.UUID | None) -> Session:
     """The caller's session; unknown, foreign or unparsable ids are all 404 `Session not found`."""
-    session = None
-    if session_id is not None:
-        session = Session.objects.filter(pk=session_id, organization_id=organization_id).first()
-    if session is None:
-        raise NotFound("Session not found")
-    return session
+    return get_in_org(Session, organization=organization_id, not_found="Session not found", pk=session_id)
 
 
 def root_entry(*, session: Session) -> SessionFile:

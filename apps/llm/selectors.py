@@ -2,7 +2,7 @@
 
 import uuid
 
-from apps.core.exceptions import NotFound
+from apps.core.scoping import get_in_org
 
 from .models import LlmModel
 
@@ -15,7 +15,4 @@ def model_get_in_org(*, organization, model_id: uuid.UUID | None) -> LlmModel | 
     """
     if model_id is None:
         return None
-    model = LlmModel.objects.filter(organization=organization, pk=model_id).first()
-    if model is None:
-        raise NotFound("Model not found")
-    return model
+    return get_in_org(LlmModel, organization=organization, not_found="Model not found", pk=model_id)

@@ -22,6 +22,7 @@ from apps.agents.models import Agent
 from apps.core import ids
 from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound, Unprocessable
 from apps.core.fields import format_ts
+from apps.core.scoping import get_in_org
 from apps.core.services import model_update
 from apps.llm.selectors import model_get_in_org
 
@@ -141,10 +142,7 @@ def agent_get_in_org(*, organization, agent: Agent | uuid.UUID) -> Agent:
         if agent.organization_id != organization.pk:
             raise NotFound("Agent not found")
         return agent
-    found = Agent.objects.filter(organization=organization, public_id=agent).first()
-    if found is None:
-        raise NotFound("Agent not found")
-    return found
+    return get_in_org(Agent, organization=organization, not_found="Agent not found", public_id=agent)
 
 
 def _model_in_org(organization, model):

@@ -1,27 +1,8 @@
-"""Fixtures of the session-filesystem tests: sessions created directly (their own API is tested in tests/sessions)."""
+"""Fixtures of the session-filesystem tests (sessions come from tests/conftest.py)."""
 
 import pytest
 
 from apps.core.ids import format_id
-
-
-@pytest.fixture
-def make_session(default_org):
-    """make_session(org=default_org) -> a Session with a throwaway agent."""
-    from apps.agents.models import Agent
-    from apps.sessions.models import Session
-
-    def _make(org=None):
-        org = org or default_org
-        agent = Agent.objects.create(organization=org, name="Files agent", system_prompt="You keep notes.")
-        return Session.objects.create(organization=org, agent=agent)
-
-    return _make
-
-
-@pytest.fixture
-def session(make_session):
-    return make_session()
 
 
 @pytest.fixture

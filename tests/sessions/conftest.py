@@ -10,24 +10,6 @@ committed_session = pytest.fixture(committed_session_fixture, name="committed_se
 
 
 @pytest.fixture
-def make_agent(default_org):
-    """make_agent(org=default_org, capabilities=()) -> an Agent row (the agents API is tested elsewhere)."""
-    from apps.agents.models import Agent
-
-    def _make(org=None, name: str = "Helper", capabilities: list | None = None):
-        return Agent.objects.create(
-            organization=org or default_org, name=name, system_prompt="You help.", capabilities=capabilities or []
-        )
-
-    return _make
-
-
-@pytest.fixture
-def agent(make_agent):
-    return make_agent()
-
-
-@pytest.fixture
 def agent_id(agent) -> str:
     return format_id("agent", agent.public_id)
 
@@ -43,23 +25,6 @@ def make_model(default_org):
         return LlmModel.objects.create(organization=org, provider=provider, model_id=model_id, display_name=model_id)
 
     return _make
-
-
-@pytest.fixture
-def make_session(agent):
-    """make_session(agent=agent, **kwargs) -> a Session created through the service (with its session.started)."""
-    from apps.sessions.services import session_create
-
-    def _make(for_agent=None, **kwargs):
-        for_agent = for_agent or agent
-        return session_create(organization=for_agent.organization, agent=for_agent, **kwargs)
-
-    return _make
-
-
-@pytest.fixture
-def session(make_session):
-    return make_session()
 
 
 @pytest.fixture
