@@ -6,13 +6,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from . import crypto, services
+from .clients.base import provider_type_choices
 from .models import LlmModel, LlmProvider
 
 
 class LlmProviderAdminForm(forms.ModelForm):
     """The key is never rendered (not even as ciphertext); typing one replaces it, ticking "clear" removes it."""
 
-    provider_type = forms.ChoiceField(choices=LlmProvider.TYPES)
+    provider_type = forms.ChoiceField(choices=provider_type_choices)
     api_key = forms.CharField(
         label="API key",
         required=False,

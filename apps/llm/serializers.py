@@ -12,11 +12,11 @@ from apps.core.fields import (
 )
 
 from .catalogue import model_profile
+from .clients.base import PROVIDER_TYPES
 from .models import LlmModel, LlmProvider
 from .services import provider_api_key_set
 from .validators import validate_base_url, validate_modality
 
-PROVIDER_TYPES = [value for value, _ in LlmProvider.TYPES]
 STATUSES = [value for value, _ in LlmProvider.STATUSES]
 
 
