@@ -81,7 +81,7 @@ class LlmProviderCreateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUSES, required=False)
 
 
-class PartialMixin:
+class PartialMixin(serializers.Serializer):
     """Every field optional: the PATCH twin of a create serializer."""
 
     def __init__(self, *args, **kwargs):
@@ -148,8 +148,11 @@ class LlmModelCostSerializer(serializers.Serializer):
 
 
 class LlmModelLimitsSerializer(serializers.Serializer):
-    context = StrictIntegerField()
     output = StrictIntegerField()
+
+    def get_fields(self):
+        # `context` cannot be declared as a class attribute: it would shadow Serializer.context.
+        return {"context": StrictIntegerField(), **super().get_fields()}
 
 
 class LlmModelModalitiesSerializer(serializers.Serializer):
@@ -213,7 +216,7 @@ READ_ONLY_PROFILE_FIELDS = {
 }
 
 
-class ReadOnlyProfileFieldsMixin:
+class ReadOnlyProfileFieldsMixin(serializers.Serializer):
     """Check the read-only profile fields of the request body (not declared: they are never written,
     so the request schema does not offer them)."""
 

@@ -342,7 +342,8 @@ def provider_error_type(body) -> str | None:
     """
     if not isinstance(body, dict):
         return None
-    inner = body.get("error") if isinstance(body.get("error"), dict) else body
+    error = body.get("error")
+    inner = error if isinstance(error, dict) else body
     for key in ("type", "code"):
         value = inner.get(key)
         if isinstance(value, str) and value != "error" and _SAFE_TYPE.match(value):
@@ -350,7 +351,7 @@ def provider_error_type(body) -> str | None:
     return None
 
 
-def redact(text: str, api_key: str | None = None, limit: int = 2000) -> str:
+def redact(text: object, api_key: str | None = None, limit: int = 2000) -> str:
     """Text for the server log: the API key (and anything shaped like a key) removed, length bounded."""
     text = str(text)
     if api_key and len(api_key) >= 4:

@@ -31,13 +31,17 @@ def _lock_provider(provider: LlmProvider) -> None:
 
 def llm_model_clear_default(*, provider_id: uuid.UUID, keep_pk: uuid.UUID | None = None) -> None:
     """Unset is_default on the provider's models (except `keep_pk`); callers hold the provider lock or a transaction."""
-    LlmModel.objects.filter(provider_id=provider_id, is_default=True).exclude(pk=keep_pk).update(
-        is_default=False, updated_at=timezone.now()
-    )
+    defaults = LlmModel.objects.filter(provider_id=provider_id, is_default=True)
+    if keep_pk is not None:
+        defaults = defaults.exclude(pk=keep_pk)
+    defaults.update(is_default=False, updated_at=timezone.now())
 
 
 def _ensure_unique_model_id(provider_id: uuid.UUID, model_id: str, *, exclude_pk: uuid.UUID | None = None) -> None:
-    if LlmModel.objects.filter(provider_id=provider_id, model_id=model_id).exclude(pk=exclude_pk).exists():
+    same = LlmModel.objects.filter(provider_id=provider_id, model_id=model_id)
+    if exclude_pk is not None:
+        same = same.exclude(pk=exclude_pk)
+    if same.exists():
         raise Conflict("Model already exists")
 
 
