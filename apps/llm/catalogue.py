@@ -224,6 +224,19 @@ def model_profile(provider_type: str, model_id: str) -> dict[str, Any] | None:
     return dict(profile) if profile is not None else None
 
 
+# catalogue family -> the spec's `model_vendor` (the brand that authored the model, for UI icons).
+VENDORS = {"openai": "openai", "anthropic": "anthropic", "llmsim": "llmsim"}
+
+
+def model_vendor(provider_type: str, model_id: str) -> str | None:
+    """The vendor of a model in the catalogue (via its provider's family); None when it is not in the catalogue."""
+    cls = client_class_or_none(provider_type)
+    family = cls.catalogue_family if cls is not None else None
+    if family is None or normalise_model_id(model_id) not in CATALOGUE.get(family, {}):
+        return None
+    return VENDORS.get(family)
+
+
 def profile_capabilities(profile: dict[str, Any] | None) -> list[str]:
     """The `capabilities` a discovered model gets: chat, plus vision/tools when its profile says so."""
     capabilities = ["chat"]

@@ -210,6 +210,8 @@ class LLMClient:
     official_hosts: ClassVar[frozenset[str]] = frozenset()
     uses_network: ClassVar[bool] = True
     lists_models: ClassVar[bool] = False
+    #: False for provider types that are stored only (no client can run a turn on them).
+    runs_turns: ClassVar[bool] = True
     #: Whether the provider needs an API key (a custom base_url may do without one).
     requires_api_key: ClassVar[bool] = True
 

@@ -9,6 +9,7 @@ class StoredOnlyClient(LLMClient):
     """Refuses to be built: the provider can be configured, not called (no model listing either)."""
 
     provider_type = ""
+    runs_turns = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         raise ProviderError(f"Provider type {self.provider_type!r} is not supported for turns", permanent=True)
