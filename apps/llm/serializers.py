@@ -283,7 +283,7 @@ URL_FIELDS = ["self_url", "view_url", "ui_link"]
 class ProviderSerializer(ResourceUrlsMixin, LlmProviderSerializer):
     """A provider (spec `Provider`): never the key, only `api_key_set`. `trace` is always null (not supported)."""
 
-    detail_route = "llm:provider-detail"
+    detail_route = "provider-detail"
     id_prefix = "provider"
     trace = serializers.SerializerMethodField()
 
@@ -299,7 +299,7 @@ class ProviderSerializer(ResourceUrlsMixin, LlmProviderSerializer):
 class ModelSerializer(ResourceUrlsMixin, LlmModelSerializer):
     """A model (spec `Model`): `enabled` is `status == "active"`; `is_default`, `status`, `is_stale` are kept."""
 
-    detail_route = "llm:model-detail"
+    detail_route = "model-detail"
     id_prefix = "model"
     enabled = serializers.SerializerMethodField()
 

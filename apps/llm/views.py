@@ -9,6 +9,7 @@ from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import BasePagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -105,7 +106,7 @@ class LlmProviderViewSet(
     model_serializer_class: type[LlmModelSerializer] = LlmModelSerializer
     model_create_serializer_class: type[LlmModelCreateSerializer] = LlmModelCreateSerializer
     permission_classes = [IsAuthenticated, IsAdminForWrites]
-    pagination_class = DataEnvelope
+    pagination_class: type[BasePagination] | None = DataEnvelope
     id_prefix = "provider"
     not_found_message = "Provider not found"
 
@@ -176,7 +177,7 @@ class LlmModelViewSet(
     queryset = LlmModel.objects.select_related("provider")
     serializer_class = LlmModelWithProviderSerializer
     permission_classes = [IsAuthenticated, IsAdminForWrites]
-    pagination_class = DataEnvelope
+    pagination_class: type[BasePagination] | None = DataEnvelope
     id_prefix = "model"
     not_found_message = "Model not found"
 
