@@ -2,6 +2,8 @@
 /v1/llm-* aliases seeing the same rows."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.llm.helpers import SECRET, SIMULATED_MODEL, SIMULATED_PROVIDER, b64key
 
@@ -269,3 +271,19 @@ def test_other_organization_models_are_404(other_org_client, spec_provider, spec
     response = other_org_client.get(f"{MODELS}/{model['id']}")
     assert response.json() == {"error": "Model not found", "status": 404}
     assert model["id"] not in {m["id"] for m in other_org_client.get(MODELS).json()["data"]}
+
+
+def test_model_and_provider_lists_cost_the_same_queries_as_rows_grow(member_client, spec_provider, spec_model):
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert member_client.get(path).status_code == 200
+        return len(captured.captured_queries)
+
+    provider = spec_provider()
+    spec_model(provider["id"], model_id="m0")
+    before = {path: count(path) for path in (MODELS, PROVIDERS, f"{PROVIDERS}/{provider['id']}/models")}
+    for index in range(1, 6):
+        spec_model(spec_provider(name=f"P{index}")["id"], model_id=f"m{index}")
+        spec_model(provider["id"], model_id=f"extra{index}")
+    after = {path: count(path) for path in before}
+    assert after == before
