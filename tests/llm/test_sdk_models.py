@@ -8,8 +8,7 @@ import asyncio
 
 import pytest
 
-from apps.llm.services import llm_model_create, llm_provider_create
-from tests.llm.helpers import SIMULATED_MODEL
+from apps.llm.services import llm_model_create, llm_provider_create, llm_simulated_model_ensure
 
 everruns_sdk = pytest.importorskip("everruns_sdk")
 
@@ -36,6 +35,8 @@ def sdk(live_server):
 
 
 def test_sdk_lists_and_gets_models(sdk, default_org):
+    # The migration-seeded simulator, recreated when a reused database lost it to a transactional test.
+    simulated_id = f"model_{llm_simulated_model_ensure(organization=default_org).pk.hex}"
     provider = llm_provider_create(organization=default_org, name="OpenAI", provider_type="openai")
     gpt = llm_model_create(provider=provider, model_id="gpt-4o", display_name="GPT-4o", is_favorite=True)
     gpt_id = f"model_{gpt.pk.hex}"
@@ -45,9 +46,9 @@ def test_sdk_lists_and_gets_models(sdk, default_org):
 
     listed, got = sdk(scenario)
     by_id = {m.id: m for m in listed}
-    assert set(by_id) == {SIMULATED_MODEL, gpt_id}
-    assert by_id[SIMULATED_MODEL].provider_name == "Simulated"
-    assert by_id[SIMULATED_MODEL].healthy is True
+    assert set(by_id) == {simulated_id, gpt_id}
+    assert by_id[simulated_id].provider_name == "Simulated"
+    assert by_id[simulated_id].healthy is True
     assert got.id == gpt_id
     assert got.model_id == "gpt-4o"
     assert got.provider_id == f"provider_{provider.pk.hex}"
