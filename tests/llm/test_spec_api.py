@@ -287,3 +287,27 @@ def test_model_and_provider_lists_cost_the_same_queries_as_rows_grow(member_clie
         spec_model(provider["id"], model_id=f"extra{index}")
     after = {path: count(path) for path in before}
     assert after == before
+
+
+def test_sync_models_through_the_spec_path(
+    admin_client, member_client, spec_provider, openai_server, allow_private_base_urls, settings
+):
+    settings.ENCRYPTION_KEYS = f"k1:{b64key(b'k')}"
+    openai_server.api_key = SECRET
+    openai_server.models = ["gpt-4o", "text-embedding-3-small"]
+    provider = spec_provider(provider_type="openai_completions", base_url=openai_server.base_url, api_key=SECRET)
+
+    assert member_client.post(f"{PROVIDERS}/{provider['id']}/sync-models").status_code == 403
+    response = admin_client.post(f"{PROVIDERS}/{provider['id']}/sync-models")
+    assert response.json() == {"status": "success", "created": 1, "updated": 0, "stale": 0}
+    (model,) = member_client.get(f"{PROVIDERS}/{provider['id']}/models").json()["data"]
+    assert (model["model_id"], model["source"], model["enabled"]) == ("gpt-4o", "discovered", True)
+    listed = member_client.get(f"{MODELS}/{model['id']}").json()
+    assert listed["healthy"] is True and listed["model_vendor"] == "openai"
+
+
+def test_custom_servers_are_healthy_without_a_key_but_stored_only_types_never(member_client, spec_provider, spec_model):
+    local = spec_model(spec_provider(provider_type="openai_completions", base_url="http://ollama:11434/v1")["id"])
+    gemini = spec_model(spec_provider(provider_type="gemini", base_url="https://gemini.example.com")["id"])
+    assert member_client.get(f"{MODELS}/{local['id']}").json()["healthy"] is True
+    assert member_client.get(f"{MODELS}/{gemini['id']}").json()["healthy"] is False
