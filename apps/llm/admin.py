@@ -2,17 +2,17 @@
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from . import crypto, services
+from .clients.base import provider_type_choices
 from .models import LlmModel, LlmProvider
 
 
 class LlmProviderAdminForm(forms.ModelForm):
     """The key is never rendered (not even as ciphertext); typing one replaces it, ticking "clear" removes it."""
 
-    provider_type = forms.ChoiceField(choices=LlmProvider.TYPES)
+    provider_type = forms.ChoiceField(choices=provider_type_choices)
     api_key = forms.CharField(
         label="API key",
         required=False,
@@ -28,16 +28,28 @@ class LlmProviderAdminForm(forms.ModelForm):
         fields = ["organization", "name", "provider_type", "base_url", "status"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("api_key") and not cleaned.get("clear_api_key") and not crypto.is_configured():
             self.add_error("api_key", services.ENCRYPTION_NOT_CONFIGURED)
         return cleaned
 
 
+INLINE_MODEL_FIELDS: tuple[str, ...] = (
+    "model_id",
+    "display_name",
+    "source",
+    "status",
+    "is_default",
+    "is_favorite",
+    "is_stale",
+)
+
+
 class LlmModelInline(admin.TabularInline):
     model = LlmModel
-    fields = ["model_id", "display_name", "source", "status", "is_default", "is_favorite", "is_stale"]
-    readonly_fields = fields
+    fields = INLINE_MODEL_FIELDS
+    readonly_fields = INLINE_MODEL_FIELDS
     extra = 0
     can_delete = False
     show_change_link = True
@@ -101,10 +113,12 @@ class LlmModelAdminForm(forms.ModelForm):
     def validate_constraints(self):
         # "One default per provider" is kept by moving the default in save_model (as the API does), so the
         # form must not refuse a second default before that happens.
+        is_default = self.instance.is_default
+        self.instance.is_default = False
         try:
-            self.instance.validate_constraints(exclude=self._get_validation_exclusions() | {"is_default"})
-        except ValidationError as exc:
-            self._update_errors(exc)
+            super().validate_constraints()
+        finally:
+            self.instance.is_default = is_default
 
 
 @admin.register(LlmModel)

@@ -1,6 +1,7 @@
 """A small static catalogue of well-known models: the read-only `profile` of an LLM model (contract 3.7).
 
-Looked up by provider family (OpenAI-style types share one table) and a normalised model id: lower
+Looked up by provider family (the client's `catalogue_family`: OpenAI-style types share one table) and a
+normalised model id: lower
 case, without a vendor prefix (`openai/gpt-4o`), a date suffix (`-2024-11-20`, `-20250219`) or a
 `-latest` suffix. Unknown models have no profile (null). Prices are USD per million tokens, list
 prices when the entry was written; they are informational, nothing bills from them.
@@ -9,14 +10,7 @@ prices when the entry was written; they are informational, nothing bills from th
 import re
 from typing import Any
 
-# provider_type -> catalogue family
-FAMILIES = {
-    "openai": "openai",
-    "openai_completions": "openai",
-    "azure_openai": "openai",
-    "anthropic": "anthropic",
-    "llmsim": "llmsim",
-}
+from .clients.base import client_class_or_none
 
 _DATE_SUFFIX = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8})$")
 _ALIASES = {
@@ -224,9 +218,23 @@ def normalise_model_id(model_id: str) -> str:
 
 def model_profile(provider_type: str, model_id: str) -> dict[str, Any] | None:
     """The catalogue profile for a model, or None when the model is not in the catalogue."""
-    table = CATALOGUE.get(FAMILIES.get(provider_type, ""), {})
+    cls = client_class_or_none(provider_type)
+    table = CATALOGUE.get(cls.catalogue_family or "", {}) if cls is not None else {}
     profile = table.get(normalise_model_id(model_id))
     return dict(profile) if profile is not None else None
+
+
+# catalogue family -> the spec's `model_vendor` (the brand that authored the model, for UI icons).
+VENDORS = {"openai": "openai", "anthropic": "anthropic", "llmsim": "llmsim"}
+
+
+def model_vendor(provider_type: str, model_id: str) -> str | None:
+    """The vendor of a model in the catalogue (via its provider's family); None when it is not in the catalogue."""
+    cls = client_class_or_none(provider_type)
+    family = cls.catalogue_family if cls is not None else None
+    if family is None or normalise_model_id(model_id) not in CATALOGUE.get(family, {}):
+        return None
+    return VENDORS.get(family)
 
 
 def profile_capabilities(profile: dict[str, Any] | None) -> list[str]:

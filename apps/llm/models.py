@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
+from apps.core.ids import format_id
 from apps.core.models import PublicModel
 
 from .validators import validate_base_url
@@ -11,18 +12,11 @@ from .validators import validate_base_url
 class LlmProvider(PublicModel):
     """A configured LLM endpoint: type, optional base URL and an encrypted, write-only API key."""
 
-    TYPES = [
-        ("openai", "OpenAI (Responses API)"),
-        ("openai_completions", "OpenAI-compatible (Chat Completions)"),
-        ("anthropic", "Anthropic"),
-        ("llmsim", "Simulated (built in, no network)"),
-        ("gemini", "Gemini (stored only)"),
-        ("azure_openai", "Azure OpenAI (stored only)"),
-    ]
     STATUSES = [("active", "active"), ("disabled", "disabled")]
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="llm_providers")
     name = models.CharField(max_length=255)
+    # One of apps.llm.clients.base.CLIENTS (the registry), checked by the serializers and the admin form.
     provider_type = models.CharField(max_length=32)
     base_url = models.CharField(max_length=2048, null=True, blank=True, validators=[validate_base_url])
     # AES-256-GCM ciphertext (base64: nonce || ciphertext+tag) and the id of the key that made it.
@@ -36,6 +30,11 @@ class LlmProvider(PublicModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.provider_type})"
+
+    @property
+    def public_id(self) -> str:
+        """`provider_<hex>`, as the API shows it (for logs and reports)."""
+        return format_id("provider", self.pk) or ""
 
 
 class LlmModel(PublicModel):

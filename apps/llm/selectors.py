@@ -4,7 +4,9 @@ import uuid
 
 from apps.core.scoping import get_in_org
 
-from .models import LlmModel
+from .clients.base import client_class_or_none
+from .models import LlmModel, LlmProvider
+from .services.keys import provider_api_key_set
 
 
 def model_get_in_org(*, organization, model_id: uuid.UUID | None) -> LlmModel | None:
@@ -16,3 +18,13 @@ def model_get_in_org(*, organization, model_id: uuid.UUID | None) -> LlmModel | 
     if model_id is None:
         return None
     return get_in_org(LlmModel, organization=organization, not_found="Model not found", pk=model_id)
+
+
+def provider_is_ready(provider: LlmProvider) -> bool:
+    """The spec's `healthy`: the provider is active, has a client that runs turns, and can be called: a key
+    applies (`api_key_set`), its client needs none (llmsim), or it has a custom base_url (keyless servers).
+    No network check."""
+    cls = client_class_or_none(provider.provider_type)
+    if provider.status != "active" or cls is None or not cls.runs_turns:
+        return False
+    return provider_api_key_set(provider) or not cls.requires_api_key or bool(provider.base_url)

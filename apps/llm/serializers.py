@@ -1,5 +1,6 @@
 """Request and response shapes of /v1/llm-providers and /v1/llm-models (contract 3.6, 3.7)."""
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -10,13 +11,15 @@ from apps.core.fields import (
     StrictIntegerField,
     TimestampField,
 )
+from apps.core.ids import format_id
 
-from .catalogue import model_profile
+from .catalogue import model_profile, model_vendor
+from .clients.base import PROVIDER_TYPES
 from .models import LlmModel, LlmProvider
+from .selectors import provider_is_ready
 from .services import provider_api_key_set
 from .validators import validate_base_url, validate_modality
 
-PROVIDER_TYPES = [value for value, _ in LlmProvider.TYPES]
 STATUSES = [value for value, _ in LlmProvider.STATUSES]
 
 
@@ -81,7 +84,7 @@ class LlmProviderCreateSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUSES, required=False)
 
 
-class PartialMixin:
+class PartialMixin(serializers.Serializer):
     """Every field optional: the PATCH twin of a create serializer."""
 
     def __init__(self, *args, **kwargs):
@@ -148,8 +151,11 @@ class LlmModelCostSerializer(serializers.Serializer):
 
 
 class LlmModelLimitsSerializer(serializers.Serializer):
-    context = StrictIntegerField()
     output = StrictIntegerField()
+
+    def get_fields(self):
+        # `context` cannot be declared as a class attribute: it would shadow Serializer.context.
+        return {"context": StrictIntegerField(), **super().get_fields()}
 
 
 class LlmModelModalitiesSerializer(serializers.Serializer):
@@ -213,7 +219,7 @@ READ_ONLY_PROFILE_FIELDS = {
 }
 
 
-class ReadOnlyProfileFieldsMixin:
+class ReadOnlyProfileFieldsMixin(serializers.Serializer):
     """Check the read-only profile fields of the request body (not declared: they are never written,
     so the request schema does not offer them)."""
 
@@ -249,3 +255,102 @@ class LlmModelUpdateSerializer(PartialMixin, LlmModelCreateSerializer):
     provider_id = PublicIdField(
         "provider", required=False, help_text="Immutable: only the model's own provider is accepted."
     )
+
+
+# --------------------------------------------------------------------------- /v1/providers and /v1/models
+# The published Everruns spec's shapes (tags `providers` and `models`, SDK 0.3.1 `ModelWithProvider`): the
+# /v1/llm-* shapes above plus the spec's fields. Those routes keep their older shapes unchanged.
+class ResourceUrlsMixin(serializers.Serializer):
+    """The spec's `WithUrls` links. There is no web UI: `view_url` and `ui_link` are the API URL too."""
+
+    #: The URL name of the resource's detail route.
+    detail_route = ""
+    id_prefix = ""
+
+    self_url = serializers.SerializerMethodField()
+    view_url = serializers.SerializerMethodField(method_name="get_self_url")
+    ui_link = serializers.SerializerMethodField(method_name="get_self_url")
+
+    def get_self_url(self, obj) -> str:
+        path = reverse(self.detail_route, kwargs={"pk": format_id(self.id_prefix, obj.pk)})
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+
+URL_FIELDS = ["self_url", "view_url", "ui_link"]
+
+
+class ProviderSerializer(ResourceUrlsMixin, LlmProviderSerializer):
+    """A provider (spec `Provider`): never the key, only `api_key_set`. `trace` is always null (not supported)."""
+
+    detail_route = "provider-detail"
+    id_prefix = "provider"
+    trace = serializers.SerializerMethodField()
+
+    class Meta(LlmProviderSerializer.Meta):
+        fields = [*LlmProviderSerializer.Meta.fields, "trace", *URL_FIELDS]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_trace(self, obj: LlmProvider) -> None:
+        return None
+
+
+class ModelSerializer(ResourceUrlsMixin, LlmModelSerializer):
+    """A model (spec `Model`): `enabled` is `status == "active"`; `is_default`, `status`, `is_stale` are kept."""
+
+    detail_route = "model-detail"
+    id_prefix = "model"
+    enabled = serializers.SerializerMethodField()
+
+    class Meta(LlmModelSerializer.Meta):
+        fields = [*LlmModelSerializer.Meta.fields, "enabled", *URL_FIELDS]
+        read_only_fields = fields
+
+    def get_enabled(self, obj: LlmModel) -> bool:
+        return obj.status == "active"
+
+
+class ModelWithProviderSerializer(ModelSerializer, LlmModelWithProviderSerializer):
+    """A model with its provider (spec `ModelWithProvider`), its catalogue `profile` and `model_vendor`, and
+    `healthy`: its provider is active and can be called (a key applies, or none is needed)."""
+
+    model_vendor = serializers.SerializerMethodField()
+    healthy = serializers.SerializerMethodField()
+
+    class Meta(ModelSerializer.Meta):
+        fields = [
+            *LlmModelWithProviderSerializer.Meta.fields,
+            "enabled",
+            "model_vendor",
+            "healthy",
+            *URL_FIELDS,
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_model_vendor(self, obj: LlmModel) -> str | None:
+        return model_vendor(obj.provider.provider_type, obj.model_id)
+
+    def get_healthy(self, obj: LlmModel) -> bool:
+        return provider_is_ready(obj.provider)
+
+
+class EnabledMixin(serializers.Serializer):
+    """The spec's `enabled` flag on input, stored as `status` (`enabled` wins when both are sent)."""
+
+    enabled = StrictBooleanField(required=False, help_text='Spec name of `status`: false stores "disabled".')
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if "enabled" in attrs:
+            attrs["status"] = "active" if attrs.pop("enabled") else "disabled"
+        return attrs
+
+
+class ModelCreateSerializer(EnabledMixin, LlmModelCreateSerializer):
+    """A new model of the provider (spec `CreateModelRequest`, plus `is_default` and `status`)."""
+
+
+class ModelUpdateSerializer(EnabledMixin, LlmModelUpdateSerializer):
+    """Any of the create fields (spec `UpdateModelRequest`)."""

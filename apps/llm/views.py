@@ -1,17 +1,25 @@
-"""/v1/llm-providers and /v1/llm-models (contract 2.8, 2.9): reads for members, mutations for admins."""
+"""/v1/providers and /v1/models (published spec) and their older twins /v1/llm-providers and /v1/llm-models
+(contract 2.8, 2.9): reads for members, mutations for admins.
 
+One implementation: the /v1/llm-* viewsets name their serializers and envelope as class attributes, and the
+spec viewsets subclass them with the spec's shapes, optional paging and `?search`.
+"""
+
+from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import BasePagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.core.exceptions import InvalidRequest
-from apps.core.pagination import DataEnvelope, data_envelope
+from apps.core.pagination import DataEnvelope
 from apps.core.permissions import IsAdminForWrites, OrgScopedMixin, request_organization
 
 from . import services
 from .models import LlmModel, LlmProvider
+from .pagination import OptionalPagination
 from .serializers import (
     LlmModelCreateSerializer,
     LlmModelSerializer,
@@ -20,6 +28,11 @@ from .serializers import (
     LlmProviderCreateSerializer,
     LlmProviderSerializer,
     LlmProviderUpdateSerializer,
+    ModelCreateSerializer,
+    ModelSerializer,
+    ModelUpdateSerializer,
+    ModelWithProviderSerializer,
+    ProviderSerializer,
     SyncModelsSerializer,
 )
 
@@ -52,7 +65,11 @@ def _bool_param(request, name: str, default: bool) -> bool:
 
 
 def filter_models(request, queryset):
-    """Apply ?source, ?include_stale (default true) and ?favorites_only (default false); bad values -> 400."""
+    """Apply ?source, ?include_stale (default true), ?favorites_only (default false) and ?search (model_id or
+    display name contains, case-insensitive); bad values -> 400."""
+    search = request.query_params.get("search")
+    if search:
+        queryset = queryset.filter(Q(model_id__icontains=search) | Q(display_name__icontains=search))
     source = request.query_params.get("source")
     if source:
         if source not in SOURCES:
@@ -86,8 +103,10 @@ class LlmProviderViewSet(
 
     queryset = LlmProvider.objects.all()
     serializer_class = LlmProviderSerializer
+    model_serializer_class: type[LlmModelSerializer] = LlmModelSerializer
+    model_create_serializer_class: type[LlmModelCreateSerializer] = LlmModelCreateSerializer
     permission_classes = [IsAuthenticated, IsAdminForWrites]
-    pagination_class = DataEnvelope
+    pagination_class: type[BasePagination] | None = DataEnvelope
     id_prefix = "provider"
     not_found_message = "Provider not found"
 
@@ -97,7 +116,7 @@ class LlmProviderViewSet(
         provider = services.llm_provider_create(
             organization=request_organization(request), **_validated(LlmProviderCreateSerializer, request)
         )
-        return Response(LlmProviderSerializer(provider).data, status=status.HTTP_201_CREATED)
+        return Response(self.get_serializer(provider).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[PROVIDER_ID], request=LlmProviderUpdateSerializer, responses=LlmProviderSerializer)
     def partial_update(self, request, pk=None):
@@ -105,7 +124,7 @@ class LlmProviderViewSet(
         provider = self.get_object()
         data = _validated(LlmProviderUpdateSerializer, request)
         provider = services.llm_provider_update(provider=provider, data=data)
-        return Response(LlmProviderSerializer(provider).data)
+        return Response(self.get_serializer(provider).data)
 
     def perform_destroy(self, instance):
         services.llm_provider_delete(provider=instance)
@@ -131,15 +150,18 @@ class LlmProviderViewSet(
         request=LlmModelCreateSerializer,
         responses={201: LlmModelSerializer},
     )
-    @action(detail=True, methods=["get", "post"], url_path="models", serializer_class=LlmModelSerializer)
+    @action(detail=True, methods=["get", "post"], url_path="models")
     def provider_models(self, request, pk=None):
-        """GET: the provider's models (`{data,total}`, same filters as /v1/llm-models). POST: add one (admin)."""
+        """GET: the provider's models (same filters as the models list). POST: add one (admin)."""
         provider = self.get_object()
+        context = self.get_serializer_context()
         if request.method == "POST":
-            model = services.llm_model_create(provider=provider, **_validated(LlmModelCreateSerializer, request))
-            return Response(LlmModelSerializer(model).data, status=status.HTTP_201_CREATED)
-        rows = filter_models(request, provider.models.all())
-        return Response(data_envelope(LlmModelSerializer(rows, many=True).data))
+            model = services.llm_model_create(
+                provider=provider, **_validated(self.model_create_serializer_class, request)
+            )
+            return Response(self.model_serializer_class(model, context=context).data, status=status.HTTP_201_CREATED)
+        rows = self.paginate_queryset(filter_models(request, provider.models.all()))
+        return self.get_paginated_response(self.model_serializer_class(rows, many=True, context=context).data)
 
 
 @extend_schema_view(
@@ -155,9 +177,12 @@ class LlmModelViewSet(
     queryset = LlmModel.objects.select_related("provider")
     serializer_class = LlmModelWithProviderSerializer
     permission_classes = [IsAuthenticated, IsAdminForWrites]
-    pagination_class = DataEnvelope
+    pagination_class: type[BasePagination] | None = DataEnvelope
     id_prefix = "model"
     not_found_message = "Model not found"
+
+    update_serializer_class: type[LlmModelUpdateSerializer] = LlmModelUpdateSerializer
+    output_serializer_class: type[LlmModelSerializer] = LlmModelSerializer
 
     def filter_queryset(self, queryset):
         if self.action == "list":
@@ -168,8 +193,76 @@ class LlmModelViewSet(
     def partial_update(self, request, pk=None):
         """Update a model (admin); `is_default: true` moves the provider's default to this model."""
         model = self.get_object()
-        model = services.llm_model_update(model=model, data=_validated(LlmModelUpdateSerializer, request))
-        return Response(LlmModelSerializer(model).data)
+        model = services.llm_model_update(model=model, data=_validated(self.update_serializer_class, request))
+        return Response(self.output_serializer_class(model, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, instance):
         services.llm_model_delete(model=instance)
+
+
+# --------------------------------------------------------------------------- /v1/providers and /v1/models
+SEARCH = OpenApiParameter("search", str, description="Only rows whose name contains this (case-insensitive).")
+MODEL_SEARCH = OpenApiParameter(
+    "search", str, description="Only models whose model_id or display name contains this (case-insensitive)."
+)
+PAGE = [
+    OpenApiParameter("offset", int, description="Items to skip (>= 0). Giving `offset` or `limit` pages the list."),
+    OpenApiParameter("limit", int, description="Page size, 1..100 (clamped). Without offset and limit: every item."),
+]
+ModelList = inline_serializer(
+    "ModelList",
+    {
+        "data": ModelSerializer(many=True),
+        "total": serializers.IntegerField(),
+        "offset": serializers.IntegerField(required=False),
+        "limit": serializers.IntegerField(required=False),
+    },
+)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[SEARCH]),
+    create=extend_schema(request=LlmProviderCreateSerializer, responses={201: ProviderSerializer}),
+    partial_update=extend_schema(
+        parameters=[PROVIDER_ID], request=LlmProviderUpdateSerializer, responses=ProviderSerializer
+    ),
+    provider_models=[
+        extend_schema(
+            methods=["GET"],
+            operation_id="providers_models_list",
+            parameters=[PROVIDER_ID, *MODEL_FILTERS, MODEL_SEARCH, *PAGE],
+            responses=ModelList,
+        ),
+        extend_schema(
+            methods=["POST"], parameters=[PROVIDER_ID], request=ModelCreateSerializer, responses={201: ModelSerializer}
+        ),
+    ],
+)
+class ProviderViewSet(LlmProviderViewSet):
+    """LLM providers (published spec, tag `providers`): `/v1/llm-providers` with the spec's shape (links,
+    `trace`), optional paging and `?search` on the name. The API key is write-only: only `api_key_set`."""
+
+    serializer_class = ProviderSerializer
+    model_serializer_class = ModelSerializer
+    model_create_serializer_class = ModelCreateSerializer
+    pagination_class = OptionalPagination
+
+    def filter_queryset(self, queryset):
+        search = self.request.query_params.get("search")
+        if self.action == "list" and search:
+            queryset = queryset.filter(name__icontains=search)
+        return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[*MODEL_FILTERS, MODEL_SEARCH]),
+    partial_update=extend_schema(parameters=[MODEL_ID], request=ModelUpdateSerializer, responses=ModelSerializer),
+)
+class ModelViewSet(LlmModelViewSet):
+    """Every LLM model of the caller's organization (published spec, tag `models`, SDK `client.models`), with
+    its provider, catalogue profile, vendor and `healthy`; optional paging and `?search`."""
+
+    serializer_class = ModelWithProviderSerializer
+    update_serializer_class = ModelUpdateSerializer
+    output_serializer_class = ModelSerializer
+    pagination_class = OptionalPagination

@@ -1,6 +1,8 @@
-"""Provider clients behind one interface (see base.py); `client_for_provider` builds one for a stored provider."""
+"""Provider clients behind one interface (see base.py); `provider_settings` describes a stored provider to one."""
 
-from urllib.parse import parse_qsl, urlsplit
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
 
@@ -17,7 +19,11 @@ from .base import (
     ToolCallChunk,
     Usage,
     build_client,
+    client_class_or_none,
 )
+
+if TYPE_CHECKING:
+    from apps.llm.models import LlmProvider
 
 __all__ = [
     "Chunk",
@@ -36,27 +42,25 @@ __all__ = [
 ]
 
 
-def provider_settings(provider, model_id: str = "") -> ProviderSettings:
+def provider_settings(provider: LlmProvider, model_id: str = "", *, timeout: float | None = None) -> ProviderSettings:
     """ProviderSettings for a stored LlmProvider (key decrypted by apps.llm.services.provider_api_key).
 
-    Query parameters on the base URL and on the model id (`llmsim-default?latency_ms=50`) become
-    `options` (the model's win): that is how the simulated provider is configured per provider/model.
-    For real providers the query string of the base URL is left in place and nothing is parsed.
+    `options` come from the client class (`options_from_urls`): the simulated provider reads query
+    parameters of the base URL and model id; for real providers the query string is left in place.
+    `timeout` defaults to RUNTIME_LLM_TIMEOUT_SECS (a turn's model call).
     """
-    from apps.llm.services import provider_api_key
+    from apps.llm.services.keys import provider_api_key
 
-    options: dict = {}
     base_url = provider.base_url or None
-    if provider.provider_type == "llmsim":
-        if base_url:
-            options.update(parse_qsl(urlsplit(base_url).query))
-        if "?" in model_id:
-            options.update(parse_qsl(model_id.split("?", 1)[1]))
+    cls = client_class_or_none(provider.provider_type)
+    options: dict[str, Any] = cls.options_from_urls(base_url, model_id) if cls is not None else {}
+    if timeout is None:
+        timeout = float(getattr(django_settings, "RUNTIME_LLM_TIMEOUT_SECS", 300))
     return ProviderSettings(
         provider_type=provider.provider_type,
         api_key=provider_api_key(provider),
         base_url=base_url,
-        timeout=float(getattr(django_settings, "RUNTIME_LLM_TIMEOUT_SECS", 300)),
+        timeout=timeout,
         options=options,
         provider_id=str(provider.pk),
     )

@@ -9,22 +9,27 @@ thinking with a token budget (low 1024, medium 4096, high 16384, xhigh 32000; no
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import anthropic
 
 from .base import (
+    MAX_LISTED_MODELS,
     ChatMessage,
     Chunk,
     Finish,
+    ListedModel,
     LLMClient,
     LLMRequest,
     ProviderError,
+    ProviderSettings,
     TextDelta,
     ThinkingDelta,
     ThinkingSignature,
     ToolCallChunk,
     Usage,
+    listing_error,
     parse_arguments,
     sdk_error,
     tool_result_text,
@@ -33,6 +38,17 @@ from .transport import sdk_http_client
 
 DEFAULT_MAX_TOKENS = 8192
 THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384, "xhigh": 32000}
+
+
+def anthropic_sdk(settings: ProviderSettings) -> anthropic.Anthropic:
+    # Retries are the runtime's job (it records them and checks for cancel in between).
+    return anthropic.Anthropic(
+        api_key=settings.api_key,
+        base_url=settings.base_url or None,
+        timeout=settings.timeout,
+        max_retries=0,
+        http_client=sdk_http_client(anthropic, settings.base_url),
+    )
 
 
 def _blocks(message: ChatMessage) -> tuple[str, list[dict]]:
@@ -85,6 +101,20 @@ def _messages(messages: list[ChatMessage]) -> list[dict]:
 
 
 class AnthropicClient(LLMClient):
+    label = "Anthropic"
+    catalogue_family = "anthropic"
+    env_api_key_setting = "DEFAULT_ANTHROPIC_API_KEY"
+    official_hosts = frozenset({"api.anthropic.com"})
+    lists_models = True
+
+    def list_models(self) -> list[ListedModel] | None:
+        """`GET {base_url}/v1/models` through the SDK, with Anthropic's display names."""
+        try:
+            listing = anthropic_sdk(self.settings).models.list()
+            return [ListedModel(m.id, m.display_name) for m in itertools.islice(listing, MAX_LISTED_MODELS)]
+        except anthropic.AnthropicError as exc:
+            raise listing_error(exc) from None
+
     def stream(self, request: LLMRequest) -> Iterator[Chunk]:
         max_tokens = request.max_tokens or DEFAULT_MAX_TOKENS
         params: dict = {"model": request.model, "messages": _messages(request.messages), "stream": True}
@@ -108,14 +138,7 @@ class AnthropicClient(LLMClient):
             params["temperature"] = request.temperature
         params["max_tokens"] = max_tokens
         try:
-            client = anthropic.Anthropic(
-                api_key=self.settings.api_key,
-                base_url=self.settings.base_url or None,
-                timeout=self.settings.timeout,
-                max_retries=0,
-                http_client=sdk_http_client(anthropic, self.settings.base_url),
-            )
-            stream = client.messages.create(**params)
+            stream = anthropic_sdk(self.settings).messages.create(**params)
             with stream:
                 yield from self._events(stream)
         except ProviderError:

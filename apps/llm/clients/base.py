@@ -20,8 +20,9 @@ free-form `options`) and answers `stream(request)`:
 * Closing the generator early (cancel) must close the HTTP stream; clients use `with`/`finally`.
 * Clients never touch the database: the runtime runs `stream()` in a helper thread.
 
-The registry maps `provider_type` to a client class (`client_class`); `gemini` / `azure_openai`
-providers are stored but have no client (a turn with them fails permanently).
+The registry (`CLIENTS`) maps every `provider_type` to a client class (`client_class`); each class also
+declares what the catalogue needs (model listing, catalogue family, env fallback key: see `LLMClient`).
+`gemini` / `azure_openai` providers are stored only: their clients (stored.py) refuse to run a turn.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from django.utils.module_loading import import_string
 
@@ -171,11 +172,48 @@ def tool_result_text(message: ChatMessage) -> str:
 
 
 # -- the interface and the registry ---------------------------------------------------------------
-class LLMClient:
-    """Base class; subclasses implement `stream`."""
+@dataclass
+class ListedModel:
+    """One entry of a provider's model listing (`display_name` None: the provider gives none)."""
 
+    model_id: str
+    display_name: str | None = None
+
+
+class ModelListingFailed(Exception):
+    """A model listing that failed; `reason` says why, for the caller to map to its own error.
+
+    `unsupported` (the server has no listing route: 404/405/501), `rejected_key` (401/403), `timeout`,
+    `unreachable` (connection failed) or `failed` (anything else). No upstream text is kept.
+    """
+
+    def __init__(self, reason: str, *, status_code: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status_code = status_code
+
+
+class LLMClient:
+    """Base class; subclasses implement `stream` and declare what the rest of the app needs to know.
+
+    Declarations (class attributes), so that adding a provider touches its module and `CLIENTS` only:
+    `label` (shown in the admin), `catalogue_family` (the table of apps/llm/catalogue.py its model ids are
+    looked up in, None: none), `env_api_key_setting` + `official_hosts` (the operator's fallback key and the
+    https hosts it may be sent to), `uses_network` (False: no address policy check), `requires_api_key`.
+    `list_models()` is the model listing of `sync-models` (set `lists_models`), `options_from_urls()` the
+    client options encoded in the base URL / model id.
+    """
+
+    label: ClassVar[str] = ""
+    catalogue_family: ClassVar[str | None] = None
+    env_api_key_setting: ClassVar[str | None] = None
+    official_hosts: ClassVar[frozenset[str]] = frozenset()
+    uses_network: ClassVar[bool] = True
+    lists_models: ClassVar[bool] = False
+    #: False for provider types that are stored only (no client can run a turn on them).
+    runs_turns: ClassVar[bool] = True
     #: Whether the provider needs an API key (a custom base_url may do without one).
-    requires_api_key = True
+    requires_api_key: ClassVar[bool] = True
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -189,20 +227,50 @@ class LLMClient:
     def stream(self, request: LLMRequest) -> Iterator[Chunk]:
         raise NotImplementedError
 
+    def list_models(self) -> list[ListedModel] | None:
+        """The provider's chat models (at most `MAX_LISTED_MODELS`), None when it has no listing.
 
+        Raises ModelListingFailed. Called with the settings' timeout and no retries.
+        """
+        return None
+
+    @classmethod
+    def options_from_urls(cls, base_url: str | None, model_id: str) -> dict[str, Any]:
+        """Client options carried by the provider's base URL and the model id (none by default)."""
+        return {}
+
+
+#: At most this many models are read from a provider's listing.
+MAX_LISTED_MODELS = 1000
+
+#: The registry: every provider type, and the client class that serves it.
 CLIENTS: dict[str, str] = {
     "openai": "apps.llm.clients.openai.OpenAIResponsesClient",
     "openai_completions": "apps.llm.clients.openai_completions.OpenAIChatCompletionsClient",
     "anthropic": "apps.llm.clients.anthropic.AnthropicClient",
     "llmsim": "apps.llm.clients.llmsim.SimulatedClient",
+    "gemini": "apps.llm.clients.stored.GeminiClient",
+    "azure_openai": "apps.llm.clients.stored.AzureOpenAIClient",
 }
+PROVIDER_TYPES: tuple[str, ...] = tuple(CLIENTS)
 
 
 def client_class(provider_type: str) -> type[LLMClient]:
+    """The client class of a provider type; ProviderError (permanent) for an unknown type."""
     path = CLIENTS.get(provider_type)
     if path is None:
         raise ProviderError(f"Provider type {provider_type!r} is not supported for turns", permanent=True)
     return import_string(path)
+
+
+def client_class_or_none(provider_type: str) -> type[LLMClient] | None:
+    """The client class of a provider type, None for an unknown one (a row written before a type was removed)."""
+    return import_string(CLIENTS[provider_type]) if provider_type in CLIENTS else None
+
+
+def provider_type_choices() -> list[tuple[str, str]]:
+    """(provider_type, label) of every registered provider, for forms."""
+    return [(provider_type, client_class(provider_type).label) for provider_type in CLIENTS]
 
 
 def build_client(settings: ProviderSettings) -> LLMClient:
@@ -246,6 +314,24 @@ def sdk_error(exc: Exception, provider: str, *, api_key: str | None = None) -> P
     return ProviderError(f"{provider} request failed ({name})", permanent=True)
 
 
+def listing_error(exc: Exception) -> ModelListingFailed:
+    """Map an exception of the openai/anthropic SDK raised by a model listing to a ModelListingFailed."""
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        if status in (404, 405, 501):
+            return ModelListingFailed("unsupported", status_code=status)
+        if status in (401, 403):
+            return ModelListingFailed("rejected_key", status_code=status)
+        return ModelListingFailed("failed", status_code=status)
+    name = type(exc).__name__
+    # The SDKs' timeout error subclasses their connection error: test for it first.
+    if "Timeout" in name:
+        return ModelListingFailed("timeout")
+    if "Connection" in name:
+        return ModelListingFailed("unreachable")
+    return ModelListingFailed("failed")
+
+
 _SAFE_TYPE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 _KEY_LIKE = re.compile(r"\b(sk|sk-ant|sk-proj|key|evr)[-_][A-Za-z0-9_\-*]{6,}")
 
@@ -258,7 +344,8 @@ def provider_error_type(body) -> str | None:
     """
     if not isinstance(body, dict):
         return None
-    inner = body.get("error") if isinstance(body.get("error"), dict) else body
+    error = body.get("error")
+    inner = error if isinstance(error, dict) else body
     for key in ("type", "code"):
         value = inner.get(key)
         if isinstance(value, str) and value != "error" and _SAFE_TYPE.match(value):
@@ -266,7 +353,7 @@ def provider_error_type(body) -> str | None:
     return None
 
 
-def redact(text: str, api_key: str | None = None, limit: int = 2000) -> str:
+def redact(text: object, api_key: str | None = None, limit: int = 2000) -> str:
     """Text for the server log: the API key (and anything shaped like a key) removed, length bounded."""
     text = str(text)
     if api_key and len(api_key) >= 4:

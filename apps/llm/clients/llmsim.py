@@ -24,6 +24,8 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings as django_settings
 
@@ -61,7 +63,20 @@ def _words(text: str) -> int:
 
 
 class SimulatedClient(LLMClient):
+    label = "Simulated (built in, no network)"
+    catalogue_family = "llmsim"
+    uses_network = False
     requires_api_key = False
+
+    @classmethod
+    def options_from_urls(cls, base_url: str | None, model_id: str) -> dict[str, Any]:
+        """Query parameters of the base URL and of the model id (`llmsim-default?latency_ms=50`); the model's win."""
+        options: dict[str, Any] = {}
+        if base_url:
+            options.update(parse_qsl(urlsplit(base_url).query))
+        if "?" in model_id:
+            options.update(parse_qsl(model_id.split("?", 1)[1]))
+        return options
 
     def _option(self, name: str, default: float) -> float:
         try:

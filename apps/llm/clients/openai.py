@@ -8,22 +8,28 @@ reasoning summary is surfaced as thinking.
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from collections.abc import Iterator
 
 import openai
 
 from .base import (
+    MAX_LISTED_MODELS,
     ChatMessage,
     Chunk,
     Finish,
+    ListedModel,
     LLMClient,
     LLMRequest,
     ProviderError,
+    ProviderSettings,
     TextDelta,
     ThinkingDelta,
     ToolCallChunk,
     Usage,
+    listing_error,
     logger,
     parse_arguments,
     redact,
@@ -32,8 +38,11 @@ from .base import (
 )
 from .transport import sdk_http_client
 
+# Model listings of OpenAI-style servers include embeddings, speech and image models a chat agent cannot use.
+NON_CHAT_MODEL = re.compile(r"embed|tts|whisper|dall-e|moderation|transcribe|realtime|image|davinci|babbage|sora")
 
-def openai_sdk(settings) -> openai.OpenAI:
+
+def openai_sdk(settings: ProviderSettings) -> openai.OpenAI:
     # Retries are the runtime's job (it records them and checks for cancel in between).
     return openai.OpenAI(
         api_key=settings.api_key,
@@ -82,7 +91,30 @@ def _input_items(messages: list[ChatMessage]) -> list[dict]:
     return items
 
 
-class OpenAIResponsesClient(LLMClient):
+class OpenAIFamilyClient(LLMClient):
+    """What the OpenAI-style clients share: catalogue family, env fallback key and the model listing."""
+
+    catalogue_family = "openai"
+    env_api_key_setting = "DEFAULT_OPENAI_API_KEY"
+    official_hosts = frozenset({"api.openai.com"})
+    lists_models = True
+
+    def list_models(self) -> list[ListedModel] | None:
+        """`GET {base_url}/models` through the SDK, without the obvious non-chat models (ids only)."""
+        try:
+            listing = openai_sdk(self.settings).models.list()
+            return [
+                ListedModel(m.id)
+                for m in itertools.islice(listing, MAX_LISTED_MODELS)
+                if not NON_CHAT_MODEL.search(m.id)
+            ]
+        except openai.OpenAIError as exc:
+            raise listing_error(exc) from None
+
+
+class OpenAIResponsesClient(OpenAIFamilyClient):
+    label = "OpenAI (Responses API)"
+
     def stream(self, request: LLMRequest) -> Iterator[Chunk]:
         params: dict = {
             "model": request.model,

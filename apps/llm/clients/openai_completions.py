@@ -14,7 +14,6 @@ from .base import (
     ChatMessage,
     Chunk,
     Finish,
-    LLMClient,
     LLMRequest,
     ProviderError,
     TextDelta,
@@ -25,7 +24,7 @@ from .base import (
     sdk_error,
     tool_result_text,
 )
-from .openai import image_url, openai_sdk
+from .openai import OpenAIFamilyClient, image_url, openai_sdk
 
 
 def _messages(system: str, messages: list[ChatMessage]) -> list[dict]:
@@ -58,7 +57,9 @@ def _messages(system: str, messages: list[ChatMessage]) -> list[dict]:
     return out
 
 
-class OpenAIChatCompletionsClient(LLMClient):
+class OpenAIChatCompletionsClient(OpenAIFamilyClient):
+    label = "OpenAI-compatible (Chat Completions)"
+
     def stream(self, request: LLMRequest) -> Iterator[Chunk]:
         params: dict = {
             "model": request.model,

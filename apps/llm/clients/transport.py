@@ -37,7 +37,7 @@ class PolicyNetworkBackend(httpcore2.SyncBackend):
                 return super().connect_tcp(address, port, timeout, local_address, socket_options)
             except httpcore2.ConnectError as exc:
                 error = exc
-        raise error  # resolve_checked never returns an empty list
+        raise error or httpcore2.ConnectError(f"{host}: no address to connect to")
 
 
 class PolicyTransport(httpx2.HTTPTransport):

@@ -1,0 +1,131 @@
+"""Provider API keys: encrypted at rest (apps/llm/crypto.py), write-only, with the operator's env fallback."""
+
+import logging
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.core.exceptions import InvalidRequest
+from apps.core.services import model_update
+from apps.llm import crypto
+from apps.llm.clients.base import client_class_or_none
+from apps.llm.models import LlmProvider
+
+logger = logging.getLogger("everruns.llm")
+
+ENCRYPTION_NOT_CONFIGURED = "Encryption not configured. Cannot store API key."
+
+
+def _aad(provider: LlmProvider) -> bytes:
+    # Binds the ciphertext to this row: copied into another provider it no longer decrypts.
+    return b"llm_provider:" + provider.pk.bytes
+
+
+def encrypted_key_fields(provider: LlmProvider, api_key: str | None) -> dict[str, str | None]:
+    """The column values that store `api_key` for this provider (empty/None clears the key).
+
+    Raises InvalidRequest (400 "Encryption not configured…") when a key is given and no encryption key is set.
+    """
+    if not api_key:
+        return {"api_key_encrypted": None, "api_key_key_id": None}
+    try:
+        ciphertext, key_id = crypto.encrypt(api_key, aad=_aad(provider))
+    except crypto.EncryptionNotConfigured:
+        raise InvalidRequest(ENCRYPTION_NOT_CONFIGURED) from None
+    return {"api_key_encrypted": ciphertext, "api_key_key_id": key_id}
+
+
+def _env_api_key(provider: LlmProvider) -> str | None:
+    """The operator's env key for this provider type, only when the provider talks to the official endpoint.
+
+    The client class names the setting (`env_api_key_setting`) and the official hosts. A custom base_url
+    never gets it: otherwise any organization admin could point a provider at their own server and collect
+    the operator's key from the Authorization header.
+    """
+    cls = client_class_or_none(provider.provider_type)
+    if cls is None or cls.env_api_key_setting is None:
+        return None
+    if provider.base_url:
+        try:
+            parts = urlsplit(provider.base_url)
+        except ValueError:
+            return None
+        # https only: over plain http the key would cross the network readable by anyone on the path.
+        if parts.scheme != "https" or parts.hostname not in cls.official_hosts:
+            return None
+    return getattr(settings, cls.env_api_key_setting, "") or None
+
+
+def provider_api_key(provider: LlmProvider) -> str | None:
+    """The API key to call `provider` with: its stored key, else the env fallback for its type (official
+    endpoints only, see `_env_api_key`), else None.
+
+    A stored key that cannot be decrypted (its encryption key was removed from ENCRYPTION_KEYS) is
+    logged as an error and gives None: silently using the environment's key instead could bill a
+    different account than the one the admin configured.
+    """
+    if provider.api_key_encrypted and provider.api_key_key_id:
+        try:
+            return crypto.decrypt(provider.api_key_encrypted, key_id=provider.api_key_key_id, aad=_aad(provider))
+        except crypto.DecryptionFailed as exc:
+            logger.error("API key of %s cannot be decrypted: %s", provider.public_id, exc)
+            return None
+    return _env_api_key(provider)
+
+
+def provider_api_key_set(provider: LlmProvider) -> bool:
+    """`api_key_set` of the API: a key is stored, or an env fallback applies to this provider type."""
+    return bool(provider.api_key_encrypted) or _env_api_key(provider) is not None
+
+
+@transaction.atomic
+def llm_provider_set_api_key(*, provider: LlmProvider, api_key: str | None) -> LlmProvider:
+    """Encrypt and store (or, with None/"", clear) the provider's key. 400 when no encryption key is configured."""
+    model_update(
+        instance=provider,
+        fields=["api_key_encrypted", "api_key_key_id"],
+        data=encrypted_key_fields(provider, api_key),
+    )
+    return provider
+
+
+@dataclass
+class RotationResult:
+    """What `llm_provider_keys_rotate` did: rows re-encrypted, rows already current, rows that failed."""
+
+    rotated: int = 0
+    current: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
+    """Re-encrypt every stored provider key with the current (first) encryption key.
+
+    Each row is rotated in its own transaction under a row lock, so a partial run is safe to repeat.
+    Rows whose key cannot be decrypted are reported in `failed` (public ids) and left unchanged.
+    """
+    result = RotationResult()
+    target = crypto.current_key_id()
+    if target is None:
+        raise crypto.EncryptionNotConfigured
+    pending = LlmProvider.objects.filter(api_key_encrypted__isnull=False).exclude(api_key_encrypted="")
+    for pk in pending.values_list("pk", flat=True).order_by("pk"):
+        with transaction.atomic():
+            provider = LlmProvider.objects.select_for_update().get(pk=pk)
+            if provider.api_key_key_id == target:
+                result.current += 1
+                continue
+            try:
+                plaintext = crypto.decrypt(
+                    provider.api_key_encrypted or "", key_id=provider.api_key_key_id or "", aad=_aad(provider)
+                )
+            except crypto.DecryptionFailed as exc:
+                logger.error("cannot rotate the API key of %s: %s", provider.public_id, exc)
+                result.failed.append(provider.public_id)
+                continue
+            if not dry_run:
+                llm_provider_set_api_key(provider=provider, api_key=plaintext)
+            result.rotated += 1
+    return result
