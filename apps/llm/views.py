@@ -14,12 +14,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.core.exceptions import InvalidRequest
-from apps.core.pagination import DataEnvelope
+from apps.core.pagination import DataEnvelope, OptionalPagination
 from apps.core.permissions import IsAdminForWrites, OrgScopedMixin, request_organization
 
 from . import services
 from .models import LlmModel, LlmProvider
-from .pagination import OptionalPagination
 from .serializers import (
     LlmModelCreateSerializer,
     LlmModelSerializer,
