@@ -6,7 +6,7 @@ from django.core import checks
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_auth_mode(app_configs, **kwargs):
-    problems = []
+    problems: list[checks.CheckMessage] = []
     if settings.AUTH_MODE == "none":
         problems.append(
             checks.Warning(

@@ -51,7 +51,9 @@ def _classify(exc: Exception) -> tuple[int, str | None, dict]:
     if isinstance(exc, drf.UnsupportedMediaType):
         return 415, "Unsupported media type", {}
     if isinstance(exc, drf.Throttled):
-        headers = {"Retry-After": str(int(exc.wait))} if exc.wait is not None else {}
+        # drf-stubs omit Throttled.wait, which DRF always sets in __init__.
+        wait = exc.wait  # type: ignore[attr-defined]
+        headers = {"Retry-After": str(int(wait))} if wait is not None else {}
         return 429, "Too many requests", headers
     if isinstance(exc, BadRequest | SuspiciousOperation):
         logger.warning("bad request: %s", exc)

@@ -87,7 +87,7 @@ class SessionPagination(LimitOffsetPagination):
 class DataEnvelope(BasePagination):
     """Not paging at all: the whole (ordered) queryset as `{data, total}`."""
 
-    envelope_keys = ("data",)
+    envelope_keys: tuple[str, ...] = ("data",)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.rows = list(queryset)
