@@ -25,6 +25,8 @@ API_KEY_LAST_USED_RESOLUTION. Failure paths may run a second query to choose bet
 
 import time
 import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.db.models import F, FilteredRelation, Q
@@ -41,8 +43,20 @@ from .models import ANONYMOUS_USER_ID, ApiKey, Membership, Organization, User
 from .services import API_KEY_LAST_USED_RESOLUTION, anonymous_user_ensure, api_key_mark_used
 from .tenancy import acting_membership, attach_membership, attach_organization
 
-# Loaded with the key in the same query: the key's user's membership in the key's organization.
-_MEMBERSHIP_FIELDS = ("id", "role", "created_at")
+
+class _ActingMembership(TypedDict):
+    """Loaded with the key in the same query (_api_key_with_membership): the key's user's membership in the
+    key's organization, all None when the user left it."""
+
+    acting_id: uuid.UUID | None
+    acting_role: str | None
+    acting_created_at: datetime | None
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    _ApiKeyWithMembership = WithAnnotations[ApiKey, _ActingMembership]
 
 # Upper bound of AUTH_CACHE_SECONDS: the longest a change that bypasses the invalidation below may take to apply.
 AUTH_CACHE_MAX_SECONDS = 5
@@ -139,7 +153,7 @@ def _membership_copy(membership: Membership) -> Membership:
     return fresh
 
 
-def _api_key_copy(api_key: ApiKey) -> ApiKey:
+def _api_key_copy[K: ApiKey](api_key: K) -> K:
     fresh = _clone(api_key)
     fresh.user = _clone(api_key.user)
     fresh.organization = _clone(api_key.organization)
@@ -215,7 +229,7 @@ class EverrunsAuthentication(BaseAuthentication):
             attach_membership(request, membership)
             return membership.user, claims
         # Failure path only: 401 for an unknown/inactive user, else 403 (not a member there).
-        user = User.objects.filter(pk=user_id, is_active=True).first()
+        user = User.objects.filter(pk=user_id, is_active=True).first() if user_id is not None else None
         if user is None:
             raise Unauthorized(log_detail="access token for an unknown or inactive user")
         attach_organization(request, user)  # raises Forbidden (or succeeds after a concurrent join)
@@ -262,7 +276,7 @@ class EverrunsAuthentication(BaseAuthentication):
         return api_key.user, api_key
 
 
-def _api_key_with_membership(key_hash: str) -> ApiKey | None:
+def _api_key_with_membership(key_hash: str) -> "_ApiKeyWithMembership | None":
     """The key with its user, organization and `acting_*` (the user's membership there) in one query.
 
     The membership is a LEFT JOIN on (user, key's organization), so a key whose user has left the
@@ -272,7 +286,7 @@ def _api_key_with_membership(key_hash: str) -> ApiKey | None:
     return (
         ApiKey.objects.select_related("user", "organization")
         .annotate(acting=acting)
-        .annotate(**{f"acting_{name}": F(f"acting__{name}") for name in _MEMBERSHIP_FIELDS})
+        .annotate(acting_id=F("acting__id"), acting_role=F("acting__role"), acting_created_at=F("acting__created_at"))
         .filter(key_hash=key_hash)
         .first()
     )

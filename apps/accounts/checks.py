@@ -11,7 +11,7 @@ def check_auth_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
     mode = settings.AUTH_MODE
     if mode == "none":
         return []  # everruns.W001 already says everything about this mode
-    problems = []
+    problems: list[checks.CheckMessage] = []
     if len(settings.AUTH_JWT_SECRET.encode()) < MIN_JWT_SECRET_BYTES:
         problems.append(
             checks.Warning(

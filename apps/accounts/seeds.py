@@ -15,7 +15,7 @@ def run(stdout) -> None:
         return
     user = User.objects.filter(email=email).first()
     created = user is None
-    if created:
+    if user is None:
         user = User(email=email, name=email.split("@")[0])
     user.is_staff = True
     user.is_superuser = True
