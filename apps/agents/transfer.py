@@ -50,7 +50,8 @@ class ImportLoader(yaml.SafeLoader):
         raise yaml.constructor.ConstructorError(None, None, "binary values are not accepted", node.start_mark)
 
 
-ImportLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+# yaml-stubs type the constructor's self as a Loader class, but construct_yaml_str is declared on SafeConstructor.
+ImportLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)  # type: ignore[type-var]
 ImportLoader.add_constructor("tag:yaml.org,2002:binary", ImportLoader.construct_binary)
 
 

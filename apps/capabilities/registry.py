@@ -84,6 +84,8 @@ def normalize_refs(raw: list) -> list[dict]:
     if not isinstance(raw, list | tuple):
         raise InvalidRequest(log_detail="capabilities must be a list")
     refs: list[dict] = []
+    ref: object
+    config: object
     for item in raw:
         if isinstance(item, str):
             ref, config = item, {}
