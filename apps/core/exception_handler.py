@@ -9,7 +9,7 @@ import logging
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -86,22 +86,22 @@ def response_for_exception(exc: Exception, context: dict | None = None) -> JsonR
 
 
 # Django's handler400/403/404/500 (wired in everruns/urls.py).
-def handler400(request, exception=None):
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(400)
 
 
-def handler403(request, exception=None):
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(403)
 
 
-def handler404(request, exception=None):
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(404)
 
 
-def handler500(request):
+def handler500(request: HttpRequest) -> JsonResponse:
     return error_response(500)
 
 
-def csrf_failure(request, reason=""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     logger.info("CSRF failure: %s", reason)
     return error_response(403)

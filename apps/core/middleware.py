@@ -5,6 +5,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -70,7 +71,7 @@ class RequestIdMiddleware:
       site, whatever produced the error.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: RequestWithId) -> HttpResponse:

@@ -9,6 +9,7 @@ another organization's row is simply absent: 404, never 403.
 from typing import TYPE_CHECKING, Any
 
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 
 from . import ids
 from .scoping import get_in_org
@@ -33,7 +34,7 @@ def request_organization(request):
     return request_membership(request).organization
 
 
-def user_is_admin(request) -> bool:
+def user_is_admin(request: Request) -> bool:
     """Admin = Django superuser, or admin/owner of the organization the request acts in."""
     user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
