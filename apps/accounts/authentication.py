@@ -26,14 +26,15 @@ API_KEY_LAST_USED_RESOLUTION. Failure paths may run a second query to choose bet
 import time
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import F, FilteredRelation, Model, Q
 from django.db.models.base import ModelState
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
 
 from apps.core import ids
 from apps.core.exceptions import Forbidden, Unauthorized
@@ -87,7 +88,7 @@ class _CredentialCache:
     def ttl() -> float:
         return max(0.0, min(float(getattr(settings, "AUTH_CACHE_SECONDS", 0)), AUTH_CACHE_MAX_SECONDS))
 
-    def get(self, key: tuple):
+    def get(self, key: tuple) -> Any:
         entry = self._entries.get(key)
         # The TTL is read now, not at insertion, so lowering the setting applies to existing entries.
         if entry is None or self.clock() - entry[0] >= self.ttl():
@@ -115,11 +116,11 @@ class _CredentialCache:
 credential_cache = _CredentialCache()
 
 
-def _forget_api_key(sender, instance: ApiKey, **kwargs) -> None:
+def _forget_api_key(sender: type[ApiKey], instance: ApiKey, **kwargs: Any) -> None:
     credential_cache.discard(("key", instance.key_hash))
 
 
-def _forget_everything(sender, **kwargs) -> None:
+def _forget_everything(sender: type[Model], **kwargs: Any) -> None:
     # Users, memberships and organizations change rarely; dropping all entries is simpler than indexing them.
     credential_cache.clear()
 
@@ -132,7 +133,7 @@ for _signal in (post_save, post_delete):
         )
 
 
-def _clone(instance):
+def _clone[M: Model](instance: M) -> M:
     """A shallow copy of a model instance with its own (empty) related-object cache.
 
     What copy.copy gives, at a fifth of the cost (no pickling protocol): this runs on every
@@ -167,7 +168,7 @@ REFRESH_COOKIE = "refresh_token"
 class EverrunsAuthentication(BaseAuthentication):
     """Anonymous admin (none mode), JWT access token (header or cookie) or `evr_` API key."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[User, dict | ApiKey | None] | None:
         if settings.AUTH_MODE == "none":
             membership = acting_membership(ANONYMOUS_USER_ID, request.META.get("HTTP_X_ORG_ID"))
             if membership is not None:
@@ -186,11 +187,11 @@ class EverrunsAuthentication(BaseAuthentication):
             return self._from_access_token(request, cookie)
         return None
 
-    def authenticate_header(self, request) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
     # ------------------------------------------------------------------ helpers
-    def _from_header(self, request, header: str):
+    def _from_header(self, request: Request, header: str) -> tuple[User, dict | ApiKey]:
         scheme, _, value = header.partition(" ")
         value = value.strip()
         if not value and scheme.startswith(tokens.API_KEY_PREFIX):
@@ -203,7 +204,7 @@ class EverrunsAuthentication(BaseAuthentication):
             return self._from_access_token(request, value)
         raise Unauthorized(log_detail="unsupported Authorization scheme")
 
-    def _from_access_token(self, request, token: str):
+    def _from_access_token(self, request: Request, token: str) -> tuple[User, dict]:
         # A token whose signature was verified within the cache TTL is not verified again (HS256 +
         # claim checks are ~0.1 ms); its expiry is, on every request.
         # Keyed by the signing secret too: a changed AUTH_JWT_SECRET never honours a token verified with the old one.
@@ -235,7 +236,7 @@ class EverrunsAuthentication(BaseAuthentication):
         attach_organization(request, user)  # raises Forbidden (or succeeds after a concurrent join)
         return user, claims
 
-    def _from_api_key(self, request, raw_key: str):
+    def _from_api_key(self, request: Request, raw_key: str) -> tuple[User, ApiKey]:
         if not tokens.API_KEY_RE.match(raw_key):
             raise Unauthorized("Invalid API key format")
         key_hash = tokens.sha256_hex(raw_key)
