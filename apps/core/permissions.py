@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from . import ids
 from .scoping import get_in_org
@@ -47,14 +48,14 @@ def user_is_admin(request: Request) -> bool:
 class IsAdmin(BasePermission):
     """Only admins (superusers, organization owners/admins) may call this endpoint."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return user_is_admin(request)
 
 
 class IsAdminForWrites(BasePermission):
     """Reads for any member; writes (POST/PUT/PATCH/DELETE) for admins only."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
         return user_is_admin(request)
