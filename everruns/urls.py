@@ -4,7 +4,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 from apps.core.views import health, not_found
@@ -17,7 +17,7 @@ from apps.core.views import health, not_found
 V1_APPS = ("accounts", "agents", "capabilities", "llm", "sessions", "files")
 v1 = [pattern for app in V1_APPS for pattern in import_module(f"apps.{app}.urls").urlpatterns]
 
-api = [
+api: list[URLPattern | URLResolver] = [
     path("health", health, name="health"),
     path("v1/", include(v1)),
     path("api-doc/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),

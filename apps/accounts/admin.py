@@ -119,7 +119,7 @@ class RefreshTokenAdmin(admin.ModelAdmin):
     list_display = ["user", "created_at", "expires_at"]
     search_fields = ["user__email"]
     list_select_related = ["user"]
-    fields = ["user", "created_at", "expires_at"]
+    fields = ("user", "created_at", "expires_at")  # a tuple: readonly_fields (str-only) shares it
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:

@@ -25,13 +25,16 @@ API_KEY_LAST_USED_RESOLUTION. Failure paths may run a second query to choose bet
 
 import time
 import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
-from django.db.models import F, FilteredRelation, Q
+from django.db.models import F, FilteredRelation, Model, Q
 from django.db.models.base import ModelState
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
 
 from apps.core import ids
 from apps.core.exceptions import Forbidden, Unauthorized
@@ -41,8 +44,20 @@ from .models import ANONYMOUS_USER_ID, ApiKey, Membership, Organization, User
 from .services import API_KEY_LAST_USED_RESOLUTION, anonymous_user_ensure, api_key_mark_used
 from .tenancy import acting_membership, attach_membership, attach_organization
 
-# Loaded with the key in the same query: the key's user's membership in the key's organization.
-_MEMBERSHIP_FIELDS = ("id", "role", "created_at")
+
+class _ActingMembership(TypedDict):
+    """Loaded with the key in the same query (_api_key_with_membership): the key's user's membership in the
+    key's organization, all None when the user left it."""
+
+    acting_id: uuid.UUID | None
+    acting_role: str | None
+    acting_created_at: datetime | None
+
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+    _ApiKeyWithMembership = WithAnnotations[ApiKey, _ActingMembership]
 
 # Upper bound of AUTH_CACHE_SECONDS: the longest a change that bypasses the invalidation below may take to apply.
 AUTH_CACHE_MAX_SECONDS = 5
@@ -73,7 +88,7 @@ class _CredentialCache:
     def ttl() -> float:
         return max(0.0, min(float(getattr(settings, "AUTH_CACHE_SECONDS", 0)), AUTH_CACHE_MAX_SECONDS))
 
-    def get(self, key: tuple):
+    def get(self, key: tuple) -> Any:
         entry = self._entries.get(key)
         # The TTL is read now, not at insertion, so lowering the setting applies to existing entries.
         if entry is None or self.clock() - entry[0] >= self.ttl():
@@ -101,11 +116,11 @@ class _CredentialCache:
 credential_cache = _CredentialCache()
 
 
-def _forget_api_key(sender, instance: ApiKey, **kwargs) -> None:
+def _forget_api_key(sender: type[ApiKey], instance: ApiKey, **kwargs: Any) -> None:
     credential_cache.discard(("key", instance.key_hash))
 
 
-def _forget_everything(sender, **kwargs) -> None:
+def _forget_everything(sender: type[Model], **kwargs: Any) -> None:
     # Users, memberships and organizations change rarely; dropping all entries is simpler than indexing them.
     credential_cache.clear()
 
@@ -118,7 +133,7 @@ for _signal in (post_save, post_delete):
         )
 
 
-def _clone(instance):
+def _clone[M: Model](instance: M) -> M:
     """A shallow copy of a model instance with its own (empty) related-object cache.
 
     What copy.copy gives, at a fifth of the cost (no pickling protocol): this runs on every
@@ -139,7 +154,7 @@ def _membership_copy(membership: Membership) -> Membership:
     return fresh
 
 
-def _api_key_copy(api_key: ApiKey) -> ApiKey:
+def _api_key_copy[K: ApiKey](api_key: K) -> K:
     fresh = _clone(api_key)
     fresh.user = _clone(api_key.user)
     fresh.organization = _clone(api_key.organization)
@@ -153,7 +168,7 @@ REFRESH_COOKIE = "refresh_token"
 class EverrunsAuthentication(BaseAuthentication):
     """Anonymous admin (none mode), JWT access token (header or cookie) or `evr_` API key."""
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[User, dict | ApiKey | None] | None:
         if settings.AUTH_MODE == "none":
             membership = acting_membership(ANONYMOUS_USER_ID, request.META.get("HTTP_X_ORG_ID"))
             if membership is not None:
@@ -172,11 +187,11 @@ class EverrunsAuthentication(BaseAuthentication):
             return self._from_access_token(request, cookie)
         return None
 
-    def authenticate_header(self, request) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
     # ------------------------------------------------------------------ helpers
-    def _from_header(self, request, header: str):
+    def _from_header(self, request: Request, header: str) -> tuple[User, dict | ApiKey]:
         scheme, _, value = header.partition(" ")
         value = value.strip()
         if not value and scheme.startswith(tokens.API_KEY_PREFIX):
@@ -189,7 +204,7 @@ class EverrunsAuthentication(BaseAuthentication):
             return self._from_access_token(request, value)
         raise Unauthorized(log_detail="unsupported Authorization scheme")
 
-    def _from_access_token(self, request, token: str):
+    def _from_access_token(self, request: Request, token: str) -> tuple[User, dict]:
         # A token whose signature was verified within the cache TTL is not verified again (HS256 +
         # claim checks are ~0.1 ms); its expiry is, on every request.
         # Keyed by the signing secret too: a changed AUTH_JWT_SECRET never honours a token verified with the old one.
@@ -215,13 +230,13 @@ class EverrunsAuthentication(BaseAuthentication):
             attach_membership(request, membership)
             return membership.user, claims
         # Failure path only: 401 for an unknown/inactive user, else 403 (not a member there).
-        user = User.objects.filter(pk=user_id, is_active=True).first()
+        user = User.objects.filter(pk=user_id, is_active=True).first() if user_id is not None else None
         if user is None:
             raise Unauthorized(log_detail="access token for an unknown or inactive user")
         attach_organization(request, user)  # raises Forbidden (or succeeds after a concurrent join)
         return user, claims
 
-    def _from_api_key(self, request, raw_key: str):
+    def _from_api_key(self, request: Request, raw_key: str) -> tuple[User, ApiKey]:
         if not tokens.API_KEY_RE.match(raw_key):
             raise Unauthorized("Invalid API key format")
         key_hash = tokens.sha256_hex(raw_key)
@@ -262,7 +277,7 @@ class EverrunsAuthentication(BaseAuthentication):
         return api_key.user, api_key
 
 
-def _api_key_with_membership(key_hash: str) -> ApiKey | None:
+def _api_key_with_membership(key_hash: str) -> "_ApiKeyWithMembership | None":
     """The key with its user, organization and `acting_*` (the user's membership there) in one query.
 
     The membership is a LEFT JOIN on (user, key's organization), so a key whose user has left the
@@ -272,7 +287,7 @@ def _api_key_with_membership(key_hash: str) -> ApiKey | None:
     return (
         ApiKey.objects.select_related("user", "organization")
         .annotate(acting=acting)
-        .annotate(**{f"acting_{name}": F(f"acting__{name}") for name in _MEMBERSHIP_FIELDS})
+        .annotate(acting_id=F("acting__id"), acting_role=F("acting__role"), acting_created_at=F("acting__created_at"))
         .filter(key_hash=key_hash)
         .first()
     )

@@ -1,5 +1,9 @@
 """Deploy checks for authentication settings (run by `manage.py check --deploy`)."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
@@ -7,11 +11,11 @@ MIN_JWT_SECRET_BYTES = 32
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def check_auth_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
+def check_auth_settings(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[checks.CheckMessage]:
     mode = settings.AUTH_MODE
     if mode == "none":
         return []  # everruns.W001 already says everything about this mode
-    problems = []
+    problems: list[checks.CheckMessage] = []
     if len(settings.AUTH_JWT_SECRET.encode()) < MIN_JWT_SECRET_BYTES:
         problems.append(
             checks.Warning(

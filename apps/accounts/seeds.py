@@ -1,6 +1,7 @@
 """Seed: an admin user from DJANGO_SUPERUSER_EMAIL / DJANGO_SUPERUSER_PASSWORD (created or updated)."""
 
 import os
+from io import TextIOBase
 
 from django.db import transaction
 
@@ -8,14 +9,14 @@ from .models import DEFAULT_ORG_ID, Membership, User
 
 
 @transaction.atomic
-def run(stdout) -> None:
+def run(stdout: TextIOBase) -> None:
     email = os.environ.get("DJANGO_SUPERUSER_EMAIL", "").strip().lower()
     password = os.environ.get("DJANGO_SUPERUSER_PASSWORD", "")
     if not (email and password):
         return
     user = User.objects.filter(email=email).first()
     created = user is None
-    if created:
+    if user is None:
         user = User(email=email, name=email.split("@")[0])
     user.is_staff = True
     user.is_superuser = True

@@ -13,13 +13,16 @@ authenticated some other way (tests' force_authenticate, Django admin sessions).
 """
 
 import uuid
+from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from rest_framework.request import Request
 
 from apps.core import ids
 from apps.core.exceptions import Forbidden
 
-from .models import Membership, Organization
+from .models import Membership, Organization, User
 
 
 def _memberships(org_header: str | None) -> QuerySet[Membership] | None:
@@ -47,7 +50,7 @@ def acting_membership(user_id: uuid.UUID | None, org_header: str | None) -> Memb
     return memberships.select_related("user").filter(user_id=user_id, user__is_active=True).first()
 
 
-def resolve_membership(user, org_header: str | None, organization: Organization | None = None) -> Membership:
+def resolve_membership(user: User, org_header: str | None, organization: Organization | None = None) -> Membership:
     memberships = _memberships(org_header)
     if memberships is not None and organization is not None:
         memberships = memberships.filter(organization=organization)
@@ -57,14 +60,14 @@ def resolve_membership(user, org_header: str | None, organization: Organization 
     return membership
 
 
-def attach_membership(request, membership: Membership) -> None:
+def attach_membership(request: HttpRequest | Request, membership: Membership) -> None:
     """Store an already resolved membership (and its organization) on the (Django) request."""
-    django_request = getattr(request, "_request", request)
+    django_request: Any = getattr(request, "_request", request)  # membership/organization are our own attributes
     django_request.membership = membership
     django_request.organization = membership.organization
 
 
-def attach_organization(request, user, organization: Organization | None = None) -> None:
+def attach_organization(request: HttpRequest | Request, user: User, organization: Organization | None = None) -> None:
     """Resolve and store the acting organization on the (Django) request.
 
     `organization` pins the choice (API keys); the caller must still be a member there.

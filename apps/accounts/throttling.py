@@ -1,8 +1,10 @@
 """Rate limit for the unauthenticated credential routes (login, register, refresh)."""
 
 from django.conf import settings
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 
 class AuthRateThrottle(SimpleRateThrottle):
@@ -20,10 +22,10 @@ class AuthRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         return settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(self.scope)
 
-    def get_ident(self, request) -> str:
+    def get_ident(self, request: Request) -> str:
         if api_settings.NUM_PROXIES is None:
             return request.META.get("REMOTE_ADDR", "")
         return super().get_ident(request)
 
-    def get_cache_key(self, request, view) -> str:
+    def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -1,6 +1,7 @@
 """/v1/auth/* (contract 2.2, 4.6) and /v1/users (contract 2.10)."""
 
 import uuid
+from typing import Any, cast
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
@@ -17,6 +18,7 @@ from apps.core.permissions import IsAdmin, request_membership, request_organizat
 
 from . import services
 from .authentication import ACCESS_COOKIE, REFRESH_COOKIE
+from .models import User
 from .selectors import api_key_list, user_list
 from .serializers import (
     ApiKeyCreatedSerializer,
@@ -34,8 +36,8 @@ from .throttling import AuthRateThrottle
 from .tokens import TokenPair
 
 # Public routes read no credentials at all: a stale cookie must not turn login into a 401.
-PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny]}
-CREDENTIAL_ROUTE = {**PUBLIC, "throttle_classes": [AuthRateThrottle]}
+PUBLIC: dict[str, Any] = {"authentication_classes": [], "permission_classes": [AllowAny]}
+CREDENTIAL_ROUTE: dict[str, Any] = {**PUBLIC, "throttle_classes": [AuthRateThrottle]}
 
 
 def refresh_cookie_path() -> str:
@@ -195,7 +197,8 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Destr
     not_found_message = "API key not found"
 
     def get_queryset(self):
-        return api_key_list(user=self.request.user, organization=request_organization(self.request))
+        user = cast(User, self.request.user)  # IsAuthenticated (the default permission) ran before this
+        return api_key_list(user=user, organization=request_organization(self.request))
 
     def get_object(self):
         try:
@@ -222,7 +225,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, mixins.Destr
         api_key, raw_key = services.api_key_create(
             user=request.user, organization=request_organization(request), **serializer.validated_data
         )
-        api_key.key = raw_key
+        api_key.key = raw_key  # type: ignore[attr-defined]  # shown once by ApiKeyCreatedSerializer, never stored
         return Response(ApiKeyCreatedSerializer(api_key).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

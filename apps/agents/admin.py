@@ -30,7 +30,8 @@ class AgentAdminForm(forms.ModelForm):
         }
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean() returns; django-stubs type that return Optional
         organization = cleaned.get("organization") or getattr(self.instance, "organization", None)
         if organization is None or self.errors:
             return cleaned

@@ -5,6 +5,7 @@ copy back on the next `make run` (agents are never hard-deleted, not even in the
 """
 
 import uuid
+from io import TextIOBase
 
 from django.db import transaction
 
@@ -17,7 +18,7 @@ DEMO_AGENT_PUBLIC_ID = uuid.UUID("00000000-0000-7000-8000-00000000de00")  # agen
 
 
 @transaction.atomic
-def run(stdout) -> None:
+def run(stdout: TextIOBase) -> None:
     organization = Organization.objects.filter(pk=DEFAULT_ORG_ID).first()
     if organization is None:
         return

@@ -74,7 +74,7 @@ class AgentSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "array", "items": CAPABILITY_CONFIG_SCHEMA})
     def get_capabilities(self, agent: Agent) -> list[dict]:
         # Always the object form, whatever older rows hold (contract 3.1 rec).
-        refs = []
+        refs: list[dict] = []
         for item in agent.capabilities or []:
             if isinstance(item, str):
                 refs.append({"ref": item, "config": {}})

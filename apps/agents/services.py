@@ -178,7 +178,7 @@ def agent_upsert(*, organization: Organization, public_id: uuid.UUID, data: dict
     to their defaults; `status` is not part of the request and is kept. Returns (agent, created).
     A concurrent create of the same id loses the unique-constraint race and becomes an update.
     """
-    values = {
+    values: dict[str, Any] = {
         "name": data.get("name"),
         "system_prompt": data.get("system_prompt"),
         "description": data.get("description"),

@@ -8,7 +8,7 @@ Import documents are untrusted, so YAML is read with `ImportLoader` (see there),
 
 import json
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 
@@ -32,7 +32,7 @@ class ImportLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             raise self._refuse("YAML aliases are not accepted")
         self._depth += 1
@@ -46,11 +46,12 @@ class ImportLoader(yaml.SafeLoader):
     def _refuse(self, problem: str) -> yaml.YAMLError:
         return yaml.composer.ComposerError(None, None, problem, self.peek_event().start_mark)
 
-    def construct_binary(self, node):
+    def construct_binary(self, node: yaml.Node) -> NoReturn:
         raise yaml.constructor.ConstructorError(None, None, "binary values are not accepted", node.start_mark)
 
 
-ImportLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+# yaml-stubs type the constructor's self as a Loader class, but construct_yaml_str is declared on SafeConstructor.
+ImportLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)  # type: ignore[type-var]
 ImportLoader.add_constructor("tag:yaml.org,2002:binary", ImportLoader.construct_binary)
 
 

@@ -84,6 +84,8 @@ def normalize_refs(raw: list) -> list[dict]:
     if not isinstance(raw, list | tuple):
         raise InvalidRequest(log_detail="capabilities must be a list")
     refs: list[dict] = []
+    ref: object
+    config: object
     for item in raw:
         if isinstance(item, str):
             ref, config = item, {}
@@ -159,7 +161,7 @@ def resolve(refs: list[dict]) -> ResolvedCapabilities:
     return resolved
 
 
-def _visit(capability_id, stack: tuple[str, ...], seen: set[str], out: list[Capability]) -> None:
+def _visit(capability_id: object, stack: tuple[str, ...], seen: set[str], out: list[Capability]) -> None:
     """Depth first: a capability's dependencies, then the capability itself, each once (cycles cut)."""
     if not isinstance(capability_id, str):  # a hand-edited row; unhashable ids must not crash reads
         logger.warning("skipping malformed capability id %r", capability_id)

@@ -38,4 +38,6 @@ class CapabilityDetailSerializer(CapabilitySerializer):
     tool_definitions = serializers.SerializerMethodField()
 
     def get_tool_definitions(self, capability) -> list[dict]:
-        return ToolDefinitionSerializer([tool.definition() for tool in capability.tools], many=True).data
+        tools = [tool.definition() for tool in capability.tools]
+        # drf-stubs type .data of a many=True serializer as ReturnDict; it is a ReturnList.
+        return ToolDefinitionSerializer(tools, many=True).data  # type: ignore[return-value]

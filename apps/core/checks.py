@@ -1,12 +1,16 @@
 """Deploy checks: production must not silently run without authentication or encryption."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def check_auth_mode(app_configs, **kwargs):
-    problems = []
+def check_auth_mode(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[checks.CheckMessage]:
+    problems: list[checks.CheckMessage] = []
     if settings.AUTH_MODE == "none":
         problems.append(
             checks.Warning(

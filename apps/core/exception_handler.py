@@ -9,7 +9,7 @@ import logging
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -51,7 +51,9 @@ def _classify(exc: Exception) -> tuple[int, str | None, dict]:
     if isinstance(exc, drf.UnsupportedMediaType):
         return 415, "Unsupported media type", {}
     if isinstance(exc, drf.Throttled):
-        headers = {"Retry-After": str(int(exc.wait))} if exc.wait is not None else {}
+        # drf-stubs omit Throttled.wait, which DRF always sets in __init__.
+        wait = exc.wait  # type: ignore[attr-defined]
+        headers = {"Retry-After": str(int(wait))} if wait is not None else {}
         return 429, "Too many requests", headers
     if isinstance(exc, BadRequest | SuspiciousOperation):
         logger.warning("bad request: %s", exc)
@@ -84,22 +86,22 @@ def response_for_exception(exc: Exception, context: dict | None = None) -> JsonR
 
 
 # Django's handler400/403/404/500 (wired in everruns/urls.py).
-def handler400(request, exception=None):
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(400)
 
 
-def handler403(request, exception=None):
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(403)
 
 
-def handler404(request, exception=None):
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(404)
 
 
-def handler500(request):
+def handler500(request: HttpRequest) -> JsonResponse:
     return error_response(500)
 
 
-def csrf_failure(request, reason=""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
     logger.info("CSRF failure: %s", reason)
     return error_response(403)

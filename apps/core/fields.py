@@ -1,6 +1,8 @@
 """Serializer fields shared by every app."""
 
-from datetime import UTC
+import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from rest_framework import serializers
 
@@ -10,15 +12,15 @@ from . import ids
 class PublicIdField(serializers.Field):
     """A UUID rendered as `{prefix}_{32 hex}`; on input a malformed id is a validation error (400)."""
 
-    def __init__(self, prefix: str, **kwargs):
+    def __init__(self, prefix: str, **kwargs: Any) -> None:
         self.prefix = prefix
         super().__init__(**kwargs)
 
-    def to_representation(self, value):
+    def to_representation(self, value: Any) -> str | None:
         value = getattr(value, "pk", value)
         return ids.format_id(self.prefix, value)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> uuid.UUID:
         value = ids.parse_id(self.prefix, data)
         if value is None:
             raise serializers.ValidationError(f"malformed {self.prefix} id")
@@ -32,7 +34,7 @@ class StrictCharField(serializers.CharField):
     experienced client expects (and as the contract's typed schema says).
     """
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -41,7 +43,7 @@ class StrictCharField(serializers.CharField):
 class StrictIntegerField(serializers.IntegerField):
     """An IntegerField that takes JSON integers only (DRF's accepts "5" and 5.0)."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -50,7 +52,7 @@ class StrictIntegerField(serializers.IntegerField):
 class StrictBooleanField(serializers.BooleanField):
     """A BooleanField for JSON bodies that takes true/false only (DRF's accepts "yes", 1, "on" …)."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> bool:
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
@@ -63,7 +65,7 @@ class TimestampField(serializers.DateTimeField):
         return format_ts(value)
 
 
-def format_ts(value) -> str | None:
+def format_ts(value: datetime | None) -> str | None:
     """RFC 3339, UTC, milliseconds, `Z` (contract 1.4); None stays None. Plain function: lists call it per row."""
     if value is None:
         return None

@@ -4,6 +4,7 @@ same `{"error", "status"}` envelope as the rest of the site. Installed by gunico
 """
 
 import json
+import socket
 from http import HTTPStatus
 
 from gunicorn import util
@@ -14,7 +15,7 @@ from .errors import message_for_status
 _SIZE_LIMITS = {413, 414, 431}
 
 
-def write_json_error(sock, status_int: int, reason: str, mesg: str) -> None:
+def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: str) -> None:
     """Drop-in for gunicorn.util.write_error (same signature); `mesg` (parser detail) is not sent."""
     if status_int in _SIZE_LIMITS:
         status, message = 400, "Input exceeds allowed limits"

@@ -9,6 +9,7 @@ import os
 import re
 import time
 import uuid
+from typing import overload
 
 from .exceptions import InvalidRequest
 
@@ -42,6 +43,12 @@ def uuid7() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+@overload
+def format_id(prefix: str, value: uuid.UUID) -> str: ...
+@overload
+def format_id(prefix: str, value: None) -> None: ...
+@overload
+def format_id(prefix: str, value: uuid.UUID | None) -> str | None: ...
 def format_id(prefix: str, value: uuid.UUID | None) -> str | None:
     """`format_id("agent", uuid)` -> `agent_0195…`; None stays None."""
     if value is None:

@@ -5,6 +5,7 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -43,13 +44,19 @@ def release_drf_cycles(response: HttpResponse) -> None:
     context = getattr(response, "renderer_context", None)
     if not context:
         return
-    response.renderer_context = None
+    response.renderer_context = None  # type: ignore[attr-defined]  # set by DRF's finalize_response; not in drf-stubs
     view = context.get("view")
     request = context.get("request")
     if request is not None:
         request.parser_context = None
     if view is not None:
         view.__dict__.clear()  # request, response, paginator, and a viewset's bound action methods
+
+
+class RequestWithId(HttpRequest):
+    """A request RequestIdMiddleware has stamped (django-stubs' way to type an attribute middleware adds)."""
+
+    request_id: str
 
 
 class RequestIdMiddleware:
@@ -64,10 +71,10 @@ class RequestIdMiddleware:
       site, whatever produced the error.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: RequestWithId) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id

@@ -9,9 +9,14 @@
 """
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from .exceptions import InvalidRequest
 
@@ -35,7 +40,7 @@ class SessionPagination(LimitOffsetPagination):
     default_limit = 20
     max_limit = 100
 
-    def get_limit(self, request) -> int:
+    def get_limit(self, request: Request) -> int:
         raw = request.query_params.get(self.limit_query_param)
         if raw is None or raw == "":
             return self.default_limit
@@ -44,13 +49,13 @@ class SessionPagination(LimitOffsetPagination):
             raise InvalidRequest(log_detail="limit must be at least 1")
         return min(value, self.max_limit)
 
-    def get_offset(self, request) -> int:
+    def get_offset(self, request: Request) -> int:
         raw = request.query_params.get(self.offset_query_param)
         if raw is None or raw == "":
             return 0
         return _non_negative_int(raw, "offset")
 
-    def get_paginated_response(self, data) -> Response:
+    def get_paginated_response(self, data: Any) -> Response:
         return Response({"data": data, "total": self.count, "offset": self.offset, "limit": self.limit})
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
@@ -65,7 +70,7 @@ class SessionPagination(LimitOffsetPagination):
             },
         }
 
-    def get_schema_operation_parameters(self, view) -> list[dict]:
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict]:
         return [
             {
                 "name": "offset",
@@ -87,13 +92,15 @@ class SessionPagination(LimitOffsetPagination):
 class DataEnvelope(BasePagination):
     """Not paging at all: the whole (ordered) queryset as `{data, total}`."""
 
-    envelope_keys = ("data",)
+    envelope_keys: tuple[str, ...] = ("data",)
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def paginate_queryset(
+        self, queryset: QuerySet[Any] | Sequence[Any], request: Request, view: APIView | None = None
+    ) -> list[Any]:
         self.rows = list(queryset)
         return self.rows
 
-    def get_paginated_response(self, data) -> Response:
+    def get_paginated_response(self, data: Any) -> Response:
         body = {key: data for key in self.envelope_keys}
         body["total"] = len(data)
         return Response(body)

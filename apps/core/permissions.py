@@ -6,7 +6,11 @@ header (apps.accounts.tenancy), once per request, and read through `request_orga
 another organization's row is simply absent: 404, never 403.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from . import ids
 from .scoping import get_in_org
@@ -31,7 +35,7 @@ def request_organization(request):
     return request_membership(request).organization
 
 
-def user_is_admin(request) -> bool:
+def user_is_admin(request: Request) -> bool:
     """Admin = Django superuser, or admin/owner of the organization the request acts in."""
     user = getattr(request, "user", None)
     if user is None or not getattr(user, "is_authenticated", False):
@@ -44,20 +48,28 @@ def user_is_admin(request) -> bool:
 class IsAdmin(BasePermission):
     """Only admins (superusers, organization owners/admins) may call this endpoint."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return user_is_admin(request)
 
 
 class IsAdminForWrites(BasePermission):
     """Reads for any member; writes (POST/PUT/PATCH/DELETE) for admins only."""
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
         return user_is_admin(request)
 
 
-class OrgScopedMixin:
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
+
+    _ViewBase = GenericAPIView[Any]  # mypy: the mixin's self is the viewset it is mixed into
+else:
+    _ViewBase = object
+
+
+class OrgScopedMixin(_ViewBase):
     """For GenericViewSets over an org-owned model with a UUID primary key.
 
     - `get_queryset()` keeps only the caller's organization's rows;
@@ -70,14 +82,14 @@ class OrgScopedMixin:
     organization_field: str = "organization"
     # The model field the parsed path id is matched against (agents: "public_id").
     lookup_model_field: str = "pk"
-    lookup_url_kwarg = "pk"
+    lookup_url_kwarg: str | None = "pk"
 
     def get_queryset(self):
         queryset = super().get_queryset()
         return queryset.filter(**{self.organization_field: request_organization(self.request)})
 
     def get_object(self):
-        pk = ids.parse_id(self.id_prefix, self.kwargs.get(self.lookup_url_kwarg))
+        pk = ids.parse_id(self.id_prefix, self.kwargs.get(self.lookup_url_kwarg or self.lookup_field))
         obj = get_in_org(
             self.filter_queryset(self.get_queryset()),
             organization=request_organization(self.request),

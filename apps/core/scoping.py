@@ -4,6 +4,9 @@ Every org-owned lookup (viewsets' `get_object`, services resolving ids from bodi
 between apps) goes through `get_in_org`, so a foreign row and a missing row are the same 404.
 """
 
+import uuid
+from typing import Any
+
 from django.db.models import Model, QuerySet
 
 from .exceptions import NotFound
@@ -12,10 +15,10 @@ from .exceptions import NotFound
 def get_in_org[M: Model](
     source: type[M] | QuerySet[M],
     *,
-    organization,
+    organization: Model | uuid.UUID,
     not_found: str = "Not found",
     organization_field: str = "organization",
-    **lookup,
+    **lookup: Any,
 ) -> M:
     """The row of `source` (a model or a queryset) matching `lookup` in `organization`; else 404 `not_found`.
 

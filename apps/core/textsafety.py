@@ -6,7 +6,8 @@ so either would surface as a 500 at save time. JSON bodies are checked once, in 
 """
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -44,7 +45,9 @@ def ensure_storable(value: Any) -> None:
 class StrictJSONParser(JSONParser):
     """DRF's JSON parser plus the storable-text check: `"\\u0000"` or `"\\ud800"` is 400, never a 500 later."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         data = super().parse(stream, media_type, parser_context)
         if unsafe_text(data):
             raise ParseError("JSON contains NUL characters or lone surrogates")

@@ -1,6 +1,8 @@
 """WSGI-level adapter for parts of a request Django cannot see."""
 
 import io
+from collections.abc import Iterable
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from django.conf import settings
 
@@ -17,10 +19,10 @@ class RequestAdapter:
       usual 400 "Input exceeds allowed limits" from RequestIdMiddleware.
     """
 
-    def __init__(self, app):
+    def __init__(self, app: WSGIApplication) -> None:
         self.app = app
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         try:
             environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):

@@ -40,7 +40,7 @@ def content_preview(obj: SessionFile) -> str:
 
 class SessionFileInline(admin.TabularInline):
     model = SessionFile
-    fields = ["path", "is_directory", "is_readonly", "size_bytes", "updated_at"]
+    fields = ("path", "is_directory", "is_readonly", "size_bytes", "updated_at")  # a tuple: readonly_fields shares it
     readonly_fields = fields
     show_change_link = True
     extra = 0
@@ -57,7 +57,7 @@ class SessionFileAdmin(admin.ModelAdmin):
     list_filter = ["is_directory", "is_readonly"]
     search_fields = ["path"]
     list_select_related = ["session"]
-    fields = [
+    fields = (  # a tuple: readonly_fields (str-only) shares it
         "api_id",
         "session_link",
         "path",
@@ -68,7 +68,7 @@ class SessionFileAdmin(admin.ModelAdmin):
         "preview",
         "created_at",
         "updated_at",
-    ]
+    )
     readonly_fields = fields
     ordering = ["session", "path"]
 

@@ -65,7 +65,8 @@ class SessionFileSerializer(FileInfoSerializer):
 class FileListSerializer(serializers.Serializer):
     """A directory listing: `{data: [FileInfo], total}`."""
 
-    data = FileInfoSerializer(many=True)
+    # SerializerMetaclass moves declared fields into _declared_fields: this does not shadow Serializer.data.
+    data = FileInfoSerializer(many=True)  # type: ignore[assignment]
     total = serializers.IntegerField()
 
 
@@ -132,6 +133,7 @@ class GrepFileSerializer(serializers.Serializer):
 class GrepResultSerializer(serializers.Serializer):
     """`{data: [{path, matches}], total, truncated}`; `truncated` when a scan or match cap was hit."""
 
-    data = GrepFileSerializer(many=True)
+    # SerializerMetaclass moves declared fields into _declared_fields: this does not shadow Serializer.data.
+    data = GrepFileSerializer(many=True)  # type: ignore[assignment]
     total = serializers.IntegerField()
     truncated = serializers.BooleanField()

@@ -95,7 +95,7 @@ def file_bytes(row: SessionFile) -> bytes:
 # --------------------------------------------------------------------------- reads
 
 
-def session_get(*, organization_id, session_id: uuid.UUID | None) -> Session:
+def session_get(*, organization_id: uuid.UUID, session_id: uuid.UUID | None) -> Session:
     """The caller's session; unknown, foreign or unparsable ids are all 404 `Session not found`."""
     return get_in_org(Session, organization=organization_id, not_found="Session not found", pk=session_id)
 
@@ -407,7 +407,7 @@ def file_grep(*, session: Session, pattern: str, path_pattern: str | None = None
     return result
 
 
-def _grep_one(compiled, path: str, data: bytes, deadline: float, result: GrepResult) -> list[dict]:
+def _grep_one(compiled: regex.Pattern, path: str, data: bytes, deadline: float, result: GrepResult) -> list[dict]:
     if content_is_binary(data):
         return []
     try:

@@ -81,7 +81,8 @@ class SessionFileViewSet(viewsets.GenericViewSet):
     def _listing(self, path: str) -> Response:
         query = self._validated(FileListQuerySerializer, self.request.query_params)
         rows = services.file_list(session=self.get_session(), path=path, recursive=query["recursive"])
-        return Response(data_envelope(FileInfoSerializer(rows, many=True).data))
+        # drf-stubs type .data of a many=True serializer as ReturnDict; it is a ReturnList.
+        return Response(data_envelope(FileInfoSerializer(rows, many=True).data))  # type: ignore[arg-type]
 
     @fs_schema("root", "List the root directory", parameters=[FileListQuerySerializer], responses=FileListSerializer)
     def root(self, request, session_id=None):

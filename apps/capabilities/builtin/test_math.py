@@ -1,6 +1,8 @@
 """test_math: four arithmetic tools, for testing tool calling end to end."""
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from ..base import Capability, Tool, ToolContext, ToolError
 
@@ -45,7 +47,7 @@ def divide(arguments: dict, context: ToolContext) -> dict:
     return _result(a / b)
 
 
-def _tool(name: str, description: str, handler) -> Tool:
+def _tool(name: str, description: str, handler: Callable[[dict, ToolContext], Any]) -> Tool:
     return Tool(
         name=name,
         description=description,

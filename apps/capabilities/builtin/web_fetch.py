@@ -17,6 +17,7 @@ Safety rules (why each exists):
 import re
 import time
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urljoin
 
 import httpx
@@ -34,7 +35,7 @@ TEXT_TYPES = re.compile(
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
-def _setting(name: str, default):
+def _setting(name: str, default: Any) -> Any:
     return getattr(settings, name, default)
 
 
@@ -126,7 +127,7 @@ class _HtmlToText(HTMLParser):
         self.pre_depth = 0
         self.links: list[str | None] = []
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.SKIP:
             self.skip_depth += 1
             return
@@ -156,7 +157,7 @@ class _HtmlToText(HTMLParser):
             self.links.append(dict(attrs).get("href"))
             self.out.append("[")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIP:
             self.skip_depth = max(0, self.skip_depth - 1)
             return
@@ -179,7 +180,7 @@ class _HtmlToText(HTMLParser):
         if tag in self.BLOCK:
             self.out.append("\n\n")
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if self.skip_depth:
             return
         if self.pre_depth:
@@ -262,7 +263,15 @@ def web_fetch(arguments: dict, context: ToolContext) -> dict:
     raise ToolError(f"Too many redirects (more than {MAX_REDIRECTS})")
 
 
-def _result(url, final_url, method, response, arguments, max_bytes, deadline) -> dict:
+def _result(
+    url: str,
+    final_url: str,
+    method: str,
+    response: httpx.Response,
+    arguments: dict,
+    max_bytes: int,
+    deadline: float,
+) -> dict:
     content_type = response.headers.get("content-type")
     media_type = _media_type(content_type)
     declared = response.headers.get("content-length")

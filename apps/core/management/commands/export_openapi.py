@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.core.openapi import SchemaWarnings, build_schema, render_schema
 
@@ -8,12 +9,12 @@ from apps.core.openapi import SchemaWarnings, build_schema, render_schema
 class Command(BaseCommand):
     help = "Write the OpenAPI document (validated, no running server needed) to stdout or --output."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["json", "yaml"], default="json", help="Output format (json).")
         parser.add_argument("--output", "-o", default=None, help="Write to this file instead of stdout.")
         parser.add_argument("--allow-warnings", action="store_true", help="Do not fail on generator warnings.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             schema = build_schema(fail_on_warn=not options["allow_warnings"])
         except SchemaWarnings as exc:

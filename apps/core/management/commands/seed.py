@@ -1,4 +1,5 @@
 import importlib
+from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
@@ -10,7 +11,7 @@ class Command(BaseCommand):
         "`seeds.run(stdout)`; they run in INSTALLED_APPS order."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         for config in apps.get_app_configs():
             if not config.name.startswith("apps."):
                 continue
