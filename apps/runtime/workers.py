@@ -2,7 +2,7 @@
 
 django_tasks_db marks a task row RUNNING when a worker claims it and only the same worker ever settles it,
 so the row of a SIGKILLed (OOM-killed, machine lost) worker stays RUNNING forever. The turn itself is
-resumed through its own lease (apps.runtime.services.turns_recover_stale); this module settles the row:
+resumed through its own lease (apps.runtime.scheduling.turns_recover_stale); this module settles the row:
 
 - each db_worker process registers a `WorkerProcess` row inside the transaction that claims a task (a
   post_save of DBTaskResult.claim), recording the db_worker id the row carries in `worker_ids`;
