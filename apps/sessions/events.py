@@ -109,7 +109,6 @@ def event_to_dict(event) -> dict:
     return body
 
 
-@transaction.atomic(savepoint=False)
 def event_append(
     *,
     session_id,
@@ -134,7 +133,22 @@ def event_append(
     A message carried in `data["message"]` (input.message, output.message.completed, …) is
     stamped with this event's `session_id` and `sequence`: a message's sequence is its event's.
     """
-    registered = event_type(type)
+    registered = event_type(type)  # before the transaction: a typo must not poison the caller's transaction
+    return _event_insert(
+        session_id=session_id, type=registered, data=data, context=context, metadata=metadata, tags=tags
+    )
+
+
+@transaction.atomic(savepoint=False)
+def _event_insert(
+    *,
+    session_id,
+    type: EventType,
+    data: dict | None,
+    context: dict | None,
+    metadata: dict | None,
+    tags: list[str] | None,
+) -> Event:
     Session.objects.filter(pk=session_id).update(last_sequence=F("last_sequence") + 1)
     sequence = Session.objects.filter(pk=session_id).values_list("last_sequence", flat=True).first()
     if sequence is None:  # deleted by a concurrent request
@@ -149,7 +163,7 @@ def event_append(
     event = Event.objects.create(
         session_id=session_id,
         sequence=sequence,
-        type=registered.value,
+        type=type.value,
         ts=timezone.now(),
         data=data,
         context=context or {},
