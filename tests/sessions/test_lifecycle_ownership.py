@@ -39,8 +39,7 @@ def _root_name(node: ast.AST) -> str | None:
 
 def _uses_models(tree: ast.AST) -> bool:
     return any(
-        (isinstance(node, ast.Name) and node.id in MODELS)
-        or (isinstance(node, ast.alias) and node.name in MODELS)
+        (isinstance(node, ast.Name) and node.id in MODELS) or (isinstance(node, ast.alias) and node.name in MODELS)
         for node in ast.walk(tree)
     )
 
@@ -57,9 +56,7 @@ def violations(source: str, filename: str = "<source>") -> list[str]:
                 func = node.func
                 if isinstance(func, ast.Name) and func.id in MODELS:
                     found.append(f"{filename}:{line}: {func.id}(status=...)")
-                elif (
-                    isinstance(func, ast.Attribute) and func.attr in WRITE_METHODS and _root_name(func) in MODELS
-                ):
+                elif isinstance(func, ast.Attribute) and func.attr in WRITE_METHODS and _root_name(func) in MODELS:
                     found.append(f"{filename}:{line}: {_root_name(func)}...{func.attr}(status=...)")
         elif isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign) and uses_models:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -75,9 +72,7 @@ def violations(source: str, filename: str = "<source>") -> list[str]:
 
 def _modules() -> list[Path]:
     return sorted(
-        path
-        for path in APPS.rglob("*.py")
-        if "migrations" not in path.parts and path not in (OWNER, REGISTRY)
+        path for path in APPS.rglob("*.py") if "migrations" not in path.parts and path not in (OWNER, REGISTRY)
     )
 
 
