@@ -73,7 +73,7 @@ def build_history(session_id) -> History:
         last_sequence = sequence
         data = data or {}
         if type_ == EventType.TOOL_COMPLETED:
-            call_id = data.get("tool_call_id")
+            call_id = data.get("tool_call_id") or ""
             block = owner.get(call_id)
             if block is not None:
                 text, is_error = tool_result_for_model(data)
@@ -86,7 +86,7 @@ def build_history(session_id) -> History:
         if type_ == EventType.INPUT_MESSAGE:
             if not (metadata or {}).get("cancellation"):
                 last_user = message
-            blocks.append(_Block(ChatMessage(role="user", parts=user_parts(message.get("content"))), message))
+            blocks.append(_Block(ChatMessage(role="user", parts=user_parts(message.get("content") or [])), message))
             continue
         calls = [
             ToolCallRequest(id=p["id"], name=p.get("name", ""), arguments=p.get("arguments") or {})

@@ -92,7 +92,7 @@ def generation_message(message: dict) -> dict:
         ({k: v for k, v in p.items() if k != "base64"} | {"base64_omitted_chars": len(p["base64"])})
         if isinstance(p, dict) and p.get("base64")
         else p
-        for p in content
+        for p in content or []
     ]
     return {**message, "content": parts}
 
@@ -220,7 +220,8 @@ class TurnRunner:
             for tool in capability.tools:
                 self.tool_configs.setdefault(tool.name, resolved.config_for(capability.id))
         self.model_error: str | None = None
-        self.controls = {}
+        self.controls: dict = {}
+        self.model: LlmModel | None
         latest = Event.objects.filter(session_id=self.session_id, type=EventType.INPUT_MESSAGE).order_by("-sequence")
         for data, metadata in latest.values_list("data", "metadata")[:20]:
             if not (metadata or {}).get("cancellation"):
@@ -358,7 +359,8 @@ class TurnRunner:
         }
 
     def build_request(self, history: History) -> LLMRequest:
-        reasoning = self.controls.get("reasoning") if isinstance(self.controls.get("reasoning"), dict) else {}
+        reasoning_control = self.controls.get("reasoning")
+        reasoning: dict = reasoning_control if isinstance(reasoning_control, dict) else {}
         max_tokens = self.controls.get("max_tokens")
         temperature = self.controls.get("temperature")
         model_name = self.model.model_id if self.model else ""
@@ -378,6 +380,8 @@ class TurnRunner:
 
     def client(self):
         model = self.model
+        if model is None:  # reason() raises model_error before it gets here
+            raise ProviderError(self.model_error or "No usable model", permanent=True)
         if model.status != "active" or model.provider.status != "active":
             raise ProviderError("The model or its provider is disabled", permanent=True)
         try:
@@ -459,7 +463,7 @@ class TurnRunner:
                         thinking_open = True
                         self.emit(
                             EventType.REASON_THINKING_STARTED,
-                            {"turn_id": self.turn_key, "model": self.model.model_id},
+                            {"turn_id": self.turn_key, "model": self.model.model_id if self.model else None},
                             context,
                         )
                     step.thinking += item.text

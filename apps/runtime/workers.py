@@ -97,7 +97,7 @@ def task_results_settle_dead() -> int:
     liveness window; each row is re-read locked and still RUNNING before it changes. Dead processes whose
     rows are all settled are forgotten (a process that was only frozen re-registers at its next beat).
     """
-    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
     if not backend.startswith("django_tasks_db"):
         return 0
     from django_tasks_db.models import DBTaskResult

@@ -69,7 +69,8 @@ def retry_on_conflict[Fn: Callable](func: Fn) -> Fn:
             except DatabaseError as exc:
                 if attempt == CONFLICT_ATTEMPTS or not _retryable(exc):
                     raise
-                logger.warning("%s: %s (attempt %d), retrying", func.__name__, exc.__cause__.sqlstate, attempt)
+                sqlstate = getattr(exc.__cause__, "sqlstate", None)
+                logger.warning("%s: %s (attempt %d), retrying", func.__name__, sqlstate, attempt)
                 time.sleep(random.uniform(0.005, 0.02 * 2**attempt))
         raise AssertionError("unreachable")
 
@@ -144,8 +145,8 @@ def session_update(*, session: Session, data: dict) -> Session:
     for key in ("tags", "capabilities"):
         if key in data and data[key] is None:
             data[key] = []
-    session, _ = model_update(instance=session, fields=["title", "tags", "model", "capabilities"], data=data)
-    return session
+    updated, _ = model_update(instance=session, fields=["title", "tags", "model", "capabilities"], data=data)
+    return updated  # type: ignore[return-value]  # model_update returns the instance it was given
 
 
 @retry_on_conflict

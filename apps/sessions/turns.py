@@ -120,7 +120,7 @@ def _enqueue_on_commit(session_id: Any, *, robust: bool) -> None:
     transaction.on_commit(lambda: tasks.enqueue_turn(session_id), robust=robust)
 
 
-def _turn_context(turn_key: str) -> dict:
+def _turn_context(turn_key: str | None) -> dict:
     return {"turn_id": turn_key, "trace_id": turn_key}
 
 
