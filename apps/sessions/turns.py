@@ -47,6 +47,10 @@ Who calls what:
 - `requeue`         the recovery sweep (apps.runtime.scheduling): a running turn whose worker stopped
                     heart-beating goes back to `queued` and the task is enqueued again.
 
+Transactions: each function is atomic without a savepoint of its own (`savepoint=False`): called inside a
+caller's transaction (the runner stores its closing message and `finish`es in one), a failure aborts the
+whole, and no SAVEPOINT round trips are added to a turn.
+
 Open turns (`Turn.OPEN_STATUSES`: queued, running, paused): at most one per session, enforced by a partial
 unique constraint. docs/runtime.md has the same diagram and the module split around it.
 """
@@ -154,7 +158,7 @@ def queue(*, session_id: Any, input_message_id: Any) -> Turn | None:
 
 
 # --------------------------------------------------------------------------- claim / begin
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def claim(*, session_id: Any, worker_id: str, lease: timedelta, inputs: InputCursor) -> Turn | None:
     """A worker takes the session's turn: the queued one, a running one whose lease expired, or a new one.
 
@@ -280,7 +284,7 @@ def last_cancellation_sequence(session_id: Any) -> int:
 
 
 # --------------------------------------------------------------------------- pause / resume
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def pause(*, turn: Turn, worker_id: str, reason: str, request: dict | None = None) -> Turn:
     """The running turn waits for its client (`reason`: tool_results | approval | input; `request`: what
     the client is asked for, published in `turn.paused`).
@@ -292,7 +296,7 @@ def pause(*, turn: Turn, worker_id: str, reason: str, request: dict | None = Non
     """
     if reason not in PAUSE_REASONS:
         raise ValueError(f"pause reason must be one of {PAUSE_REASONS}")
-    lock_session(turn.session_id)
+    _lock_if_present(turn.session_id)  # a deleted session: its turn is gone too, TurnLost below
     now = timezone.now()
     if not Turn.objects.filter(pk=turn.pk, worker_id=worker_id, status=Turn.STATUS_RUNNING).update(
         status=Turn.STATUS_PAUSED, worker_id=None, heartbeat_at=None, updated_at=now
@@ -310,7 +314,7 @@ def pause(*, turn: Turn, worker_id: str, reason: str, request: dict | None = Non
     return turn
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def resume(*, session_id: Any, reason: str | None = None) -> Turn:
     """The client answered: the session's paused turn is queued again, the task enqueued on commit.
 
@@ -344,7 +348,7 @@ def _turn_usage(turn_pk: Any) -> dict | None:
     return values if any(values.values()) else None
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def finish(
     *,
     turn: Turn,
@@ -368,7 +372,7 @@ def finish(
     """
     if status not in (Turn.STATUS_COMPLETED, Turn.STATUS_FAILED, Turn.STATUS_CANCELLED):
         raise ValueError(f"not a final turn status: {status}")
-    lock_session(turn.session_id)
+    _lock_if_present(turn.session_id)  # a deleted session: its turn is gone too, TurnLost below
     now = timezone.now()
     updates: dict[str, Any] = {"status": status, "finished_at": now, "heartbeat_at": now}
     if status == Turn.STATUS_FAILED:
@@ -418,7 +422,7 @@ def _idle(
     return True
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def idle(*, session_id: Any, only_if_active: bool = False) -> bool:
     """The session goes `idle` with `session.idled` (`turn_id: null`) outside any turn: an `active` session
     whose turn is gone (its worker died before creating one; the recovery sweep and the cancel endpoint
@@ -429,7 +433,7 @@ def idle(*, session_id: Any, only_if_active: bool = False) -> bool:
 
 
 # --------------------------------------------------------------------------- cancel (API side)
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def cancel(*, session_id: Any, notice: Callable[[], object]) -> Session:
     """Cancel the session's open turn (contract 6.4, API side); `notice` appends the user-visible notice.
 
@@ -469,7 +473,7 @@ def cancel(*, session_id: Any, notice: Callable[[], object]) -> Session:
 
 
 # --------------------------------------------------------------------------- recovery
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def requeue(*, turn_id: Any, session_id: Any, heartbeat_at: datetime | None) -> bool:
     """A running turn whose worker stopped heart-beating goes back to `queued` (recovery sweep).
 

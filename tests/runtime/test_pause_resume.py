@@ -5,6 +5,7 @@ directly; what a user notices is read back through the API.
 """
 
 import pytest
+from django.db import transaction
 
 from apps.core.exceptions import Conflict
 from apps.core.ids import format_id
@@ -102,13 +103,15 @@ def test_cancel_of_a_paused_turn(paused):
 
 def test_only_the_owner_may_pause_and_only_a_paused_turn_resumes(make_chat):
     chat = make_chat()
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict), transaction.atomic():
         turns.resume(session_id=chat.pk)
     chat.post("hi")
     turn = turn_claim(session_id=chat.pk, worker_id="worker-a")
-    with pytest.raises(turns.TurnLost):
+    # Each transition is atomic without a savepoint of its own: a caller's transaction that sees it fail is
+    # rolled back whole (here the caller's own savepoint).
+    with pytest.raises(turns.TurnLost), transaction.atomic():
         turns.pause(turn=turn, worker_id="worker-b", reason="approval")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError), transaction.atomic():
         turns.pause(turn=turn, worker_id="worker-a", reason="nap")
     turn.refresh_from_db()
     assert turn.status == Turn.STATUS_RUNNING
