@@ -48,6 +48,7 @@ test: $(STAMP)
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	DEBUG=1 $(PY) manage.py export_openapi --output $(VENV)/openapi.check.json
 	diff -q docs/openapi.json $(VENV)/openapi.check.json || { echo "docs/openapi.json is out of date: run 'make openapi'"; exit 1; }
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -26,6 +26,7 @@ from django.db.models import Count, Sum
 
 from apps.core.exceptions import Conflict, InputTooLarge, InvalidRequest, NotFound
 from apps.core.scoping import get_in_org
+from apps.sessions.event_types import EventType
 from apps.sessions.models import Session
 from apps.sessions.services import event_append
 
@@ -37,11 +38,11 @@ ENCODING_BASE64 = "base64"
 ENCODINGS = (ENCODING_TEXT, ENCODING_BASE64)
 BINARY_SNIFF_BYTES = 8192  # contract: binary = a NUL byte in the first 8 KB
 
-EVENT_FILE_CREATED = "file.created"
-EVENT_FILE_UPDATED = "file.updated"
-EVENT_FILE_DELETED = "file.deleted"
-EVENT_FILE_MOVED = "file.moved"
-EVENT_FILE_COPIED = "file.copied"
+EVENT_FILE_CREATED = EventType.FILE_CREATED
+EVENT_FILE_UPDATED = EventType.FILE_UPDATED
+EVENT_FILE_DELETED = EventType.FILE_DELETED
+EVENT_FILE_MOVED = EventType.FILE_MOVED
+EVENT_FILE_COPIED = EventType.FILE_COPIED
 EVENT_TYPES = (EVENT_FILE_CREATED, EVENT_FILE_UPDATED, EVENT_FILE_DELETED, EVENT_FILE_MOVED, EVENT_FILE_COPIED)
 
 GREP_TIMEOUT_DETAIL = "Grep took too long (simplify the pattern or narrow path_pattern)"
@@ -546,5 +547,5 @@ def _insert(
     return row
 
 
-def _event(session: Session, type: str, data: dict, context: dict | None) -> None:
+def _event(session: Session, type: EventType, data: dict, context: dict | None) -> None:
     event_append(session_id=session.pk, type=type, data=data, context=context or {})

@@ -14,9 +14,15 @@ class RuntimeConfig(AppConfig):
     verbose_name = "Agent runtime"
 
     def ready(self) -> None:
+        # The sessions app enqueues turns and its `run_turn` task runs what is registered here: the only
+        # wiring between the two apps, so apps.sessions never imports apps.runtime (pyproject.toml,
+        # [tool.importlinter]). A dotted path: imported by the first task, not by every web process.
+        from apps.sessions.tasks import turn_runner_register
+
+        turn_runner_register("apps.runtime.runner.turn_run_pending")
         # django-tasks-db leaves the task of a killed worker RUNNING forever and never retries it, so each
         # worker process also watches for turns whose worker stopped heart-beating and requeues them
-        # (apps.runtime.services.turns_recover_stale). Only in `db_worker`: web processes never run turns.
+        # (apps.runtime.scheduling.turns_recover_stale). Only in `db_worker`: web processes never run turns.
         # The same threads register the process and keep its heartbeat, so the django_tasks_db row of a
         # killed worker can be settled (apps.runtime.workers).
         if len(sys.argv) > 1 and sys.argv[1] == "db_worker":
@@ -53,7 +59,7 @@ def _recovery_loop() -> None:
     from django.conf import settings
     from django.db import close_old_connections, connection
 
-    from .services import turns_recover_stale
+    from .scheduling import turns_recover_stale
     from .workers import worker_process_beat
 
     time.sleep(0.5)  # let the worker finish starting

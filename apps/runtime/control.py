@@ -1,12 +1,12 @@
 """Control-flow exceptions of a running turn."""
 
+from apps.sessions.turns import TurnLost
+
+__all__ = ["TurnCancelled", "TurnFailed", "TurnLost", "WorkerLost"]
+
 
 class TurnCancelled(Exception):
     """The API set Turn.cancel_requested: stop at this checkpoint and run the cancel sequence (6.4)."""
-
-
-class TurnLost(Exception):
-    """Another worker took the turn over (our lease expired): stop without writing anything more."""
 
 
 class TurnFailed(Exception):

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 
 from apps.llm.clients.base import ChatMessage, ToolCallRequest
-from apps.sessions.events import MESSAGE_EVENT_TYPES
+from apps.sessions.event_types import MESSAGE_EVENT_TYPES, EventType
 from apps.sessions.models import Event
 from apps.sessions.services import message_text
 
@@ -72,8 +72,8 @@ def build_history(session_id) -> History:
     for sequence, type_, data, metadata in rows:
         last_sequence = sequence
         data = data or {}
-        if type_ == "tool.completed":
-            call_id = data.get("tool_call_id")
+        if type_ == EventType.TOOL_COMPLETED:
+            call_id = data.get("tool_call_id") or ""
             block = owner.get(call_id)
             if block is not None:
                 text, is_error = tool_result_for_model(data)
@@ -83,10 +83,10 @@ def build_history(session_id) -> History:
                 block.results[call_id] = (result, data.get("message"))
             continue
         message = data.get("message") or {}
-        if type_ == "input.message":
+        if type_ == EventType.INPUT_MESSAGE:
             if not (metadata or {}).get("cancellation"):
                 last_user = message
-            blocks.append(_Block(ChatMessage(role="user", parts=user_parts(message.get("content"))), message))
+            blocks.append(_Block(ChatMessage(role="user", parts=user_parts(message.get("content") or [])), message))
             continue
         calls = [
             ToolCallRequest(id=p["id"], name=p.get("name", ""), arguments=p.get("arguments") or {})

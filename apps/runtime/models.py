@@ -32,7 +32,7 @@ class WorkerProcess(models.Model):
     claimed row is never unlinked), then refreshed by the process's recovery thread, which runs beside the
     task and keeps beating while a turn is busy. `task_worker_id` is the id the db_worker writes into
     `DBTaskResult.worker_ids`. A process whose heartbeat is older than the liveness window is dead: its
-    RUNNING task rows are settled as failed by the recovery sweep (apps.runtime.services.task_results_settle_dead).
+    RUNNING task rows are settled as failed by the recovery sweep (apps.runtime.workers.task_results_settle_dead).
     """
 
     key = models.CharField(max_length=160, primary_key=True)

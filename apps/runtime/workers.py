@@ -2,7 +2,7 @@
 
 django_tasks_db marks a task row RUNNING when a worker claims it and only the same worker ever settles it,
 so the row of a SIGKILLed (OOM-killed, machine lost) worker stays RUNNING forever. The turn itself is
-resumed through its own lease (apps.runtime.services.turns_recover_stale); this module settles the row:
+resumed through its own lease (apps.runtime.scheduling.turns_recover_stale); this module settles the row:
 
 - each db_worker process registers a `WorkerProcess` row inside the transaction that claims a task (a
   post_save of DBTaskResult.claim), recording the db_worker id the row carries in `worker_ids`;
@@ -97,7 +97,7 @@ def task_results_settle_dead() -> int:
     liveness window; each row is re-read locked and still RUNNING before it changes. Dead processes whose
     rows are all settled are forgotten (a process that was only frozen re-registers at its next beat).
     """
-    backend = settings.TASKS.get("default", {}).get("BACKEND", "")
+    backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
     if not backend.startswith("django_tasks_db"):
         return 0
     from django_tasks_db.models import DBTaskResult

@@ -1,60 +1,46 @@
 """The event vocabulary (contract 3.5) and the filters of GET .../events and .../sse (contract 2.6).
 
-- `KNOWN_EVENT_TYPES`: what clients may filter on and what they are ever sent. An event stored
-  with another type is internal and never leaves the server. Other apps add their types here.
+- `KNOWN_EVENT_TYPES`: what clients may filter on and what they are ever sent: the public types of the
+  one registry, apps.sessions.event_types (other apps add their types there). An event stored with
+  another type is internal and never leaves the server.
 - `LEGACY_EVENT_TYPES`: the v0.2.0 spellings, accepted in `types` / `exclude` and mapped to the
   target names (we only ever emit the target names).
 - `EventFilter.from_query(...)`: `since_id` / `types` / `exclude` parsed and validated once,
   for the JSON list and the stream alike.
+- `event_append(...)`: the one way an event enters a session's log (gapless per-session sequence).
 - `event_to_dict(event)`: the one Event envelope, identical in the JSON list and in SSE `data:`.
 """
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
 from apps.core import ids
-from apps.core.exceptions import InvalidRequest
+from apps.core.exceptions import InvalidRequest, NotFound
 from apps.core.fields import format_ts
+
+from .event_types import MESSAGE_EVENT_TYPES as _MESSAGE_EVENT_TYPES
+from .event_types import PUBLIC_EVENT_TYPES, EventType, event_type
+from .models import Event, Session
+from .notify import wake_on_commit
 
 # Events whose data.message is a message of the conversation (contract 3.3, "storage model"): read back by
 # the messages endpoint (selectors.message_list) and by the runtime's conversation rebuild.
-MESSAGE_EVENT_TYPES: tuple[str, ...] = ("input.message", "output.message.completed", "tool.completed")
+MESSAGE_EVENT_TYPES: tuple[str, ...] = _MESSAGE_EVENT_TYPES
 
-KNOWN_EVENT_TYPES: tuple[str, ...] = (
-    "session.started",
-    "input.message",
-    "session.activated",
-    "turn.started",
-    "reason.started",
-    "output.message.started",
-    "output.message.delta",
-    "reason.thinking.started",
-    "reason.thinking.delta",
-    "reason.thinking.completed",
-    "llm.generation",
-    "output.message.completed",
-    "reason.completed",
-    "act.started",
-    "tool.started",
-    "tool.completed",
-    "act.completed",
-    "turn.completed",
-    "turn.failed",
-    "turn.cancelled",
-    "session.idled",
-    "file.created",
-    "file.updated",
-    "file.deleted",
-    "file.moved",
-    "file.copied",  # session filesystem (apps/files)
-)
+# The public types of the registry (apps.sessions.event_types), in registry order.
+KNOWN_EVENT_TYPES: tuple[str, ...] = PUBLIC_EVENT_TYPES
 
 LEGACY_EVENT_TYPES: dict[str, str] = {
-    "message.user": "input.message",
-    "input.received": "input.message",
-    "message.agent": "output.message.completed",
-    "tool.call_started": "tool.started",
-    "tool.call_completed": "tool.completed",
+    "message.user": EventType.INPUT_MESSAGE,
+    "input.received": EventType.INPUT_MESSAGE,
+    "message.agent": EventType.OUTPUT_MESSAGE_COMPLETED,
+    "tool.call_started": EventType.TOOL_STARTED,
+    "tool.call_completed": EventType.TOOL_COMPLETED,
 }
 
 MAX_FILTER_VALUES = 25
@@ -121,3 +107,72 @@ def event_to_dict(event) -> dict:
     if event.tags is not None:
         body["tags"] = event.tags
     return body
+
+
+def event_append(
+    *,
+    session_id,
+    type: EventType | str,
+    data: dict | None = None,
+    context: dict | None = None,
+    metadata: dict | None = None,
+    tags: list[str] | None = None,
+) -> Event:
+    """Append one event with the session's next `sequence` and wake the session's streams on commit.
+
+    The sequence comes from `Session.last_sequence`, bumped by an UPDATE that holds the session
+    row lock until the surrounding transaction ends: concurrent writers queue on that lock, each
+    sees the previous writer's value, and a rolled-back append gives its number back. So
+    sequences are unique and gapless per session, on PostgreSQL and on SQLite alike, and they
+    commit in sequence order (a reader that saw N never later finds a new event below N).
+
+    `type` must be registered in apps.sessions.event_types (UnregisteredEventType otherwise): no event type
+    comes into being by a typo. Lifecycle types (`session.*`, `turn.*`) are appended by
+    apps.sessions.turns only.
+
+    A message carried in `data["message"]` (input.message, output.message.completed, …) is
+    stamped with this event's `session_id` and `sequence`: a message's sequence is its event's.
+    """
+    registered = event_type(type)  # before the transaction: a typo must not poison the caller's transaction
+    return _event_insert(
+        session_id=session_id, type=registered, data=data, context=context, metadata=metadata, tags=tags
+    )
+
+
+@transaction.atomic(savepoint=False)
+def _event_insert(
+    *,
+    session_id,
+    type: EventType,
+    data: dict | None,
+    context: dict | None,
+    metadata: dict | None,
+    tags: list[str] | None,
+) -> Event:
+    Session.objects.filter(pk=session_id).update(last_sequence=F("last_sequence") + 1)
+    sequence = Session.objects.filter(pk=session_id).values_list("last_sequence", flat=True).first()
+    if sequence is None:  # deleted by a concurrent request
+        raise NotFound("Session not found")
+    data = dict(data or {})
+    if isinstance(data.get("message"), dict):
+        data["message"] = {
+            **data["message"],
+            "session_id": ids.format_id("session", _uuid(session_id)),
+            "sequence": sequence,
+        }
+    event = Event.objects.create(
+        session_id=session_id,
+        sequence=sequence,
+        type=type.value,
+        ts=timezone.now(),
+        data=data,
+        context=context or {},
+        metadata=metadata,
+        tags=tags,
+    )
+    wake_on_commit(session_id)
+    return event
+
+
+def _uuid(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

@@ -18,7 +18,10 @@ class Session(PublicModel, UsageFields):
     STATUS_STARTED = "started"
     STATUS_ACTIVE = "active"
     STATUS_IDLE = "idle"
-    STATUSES = [(STATUS_STARTED, "started"), (STATUS_ACTIVE, "active"), (STATUS_IDLE, "idle")]
+    # Its turn is paused, waiting for the client (a client-side tool result, an approval, an answer): the
+    # published spec's name for it. Lifecycle: apps.sessions.turns.
+    STATUS_WAITING = "waiting_for_tool_results"
+    STATUSES = [(s, s) for s in (STATUS_STARTED, STATUS_ACTIVE, STATUS_IDLE, STATUS_WAITING)]
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="sessions")
     agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="sessions")
@@ -26,7 +29,7 @@ class Session(PublicModel, UsageFields):
     tags = models.JSONField(default=list, blank=True)
     model = models.ForeignKey("llm.LlmModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     capabilities = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=16, choices=STATUSES, default=STATUS_STARTED)
+    status = models.CharField(max_length=32, choices=STATUSES, default=STATUS_STARTED)
     preview = models.TextField(null=True, blank=True)
     output_preview = models.TextField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -46,15 +49,24 @@ class Session(PublicModel, UsageFields):
 
 
 class Turn(PublicModel, UsageFields):
-    """One run of the agent loop for a session. At most one queued/running turn per session (DB-enforced)."""
+    """One run of the agent loop for a session. At most one open (queued/running/paused) turn per session
+    (DB-enforced). Every status change goes through apps.sessions.turns (the state diagram is there)."""
 
     STATUS_QUEUED = "queued"
     STATUS_RUNNING = "running"
+    STATUS_PAUSED = "paused"  # waiting for the client; no worker holds it (apps.sessions.turns.pause)
     STATUS_COMPLETED = "completed"
     STATUS_FAILED = "failed"
     STATUS_CANCELLED = "cancelled"
-    STATUSES = [(s, s) for s in (STATUS_QUEUED, STATUS_RUNNING, STATUS_COMPLETED, STATUS_FAILED, STATUS_CANCELLED)]
-    OPEN_STATUSES = (STATUS_QUEUED, STATUS_RUNNING)
+    STATUSES = [
+        (s, s)
+        for s in (STATUS_QUEUED, STATUS_RUNNING, STATUS_PAUSED, STATUS_COMPLETED, STATUS_FAILED, STATUS_CANCELLED)
+    ]
+    OPEN_STATUSES = (STATUS_QUEUED, STATUS_RUNNING, STATUS_PAUSED)
+
+    # Set by apps.sessions.turns.claim (not stored): True when the claimed turn had started before (taken
+    # over after its worker died, or resumed after a pause), so the runner continues it instead of starting.
+    resumed: bool = False
 
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="turns")
     status = models.CharField(max_length=16, choices=STATUSES, default=STATUS_QUEUED)
@@ -74,7 +86,7 @@ class Turn(PublicModel, UsageFields):
         constraints = [
             models.UniqueConstraint(
                 fields=["session"],
-                condition=Q(status__in=("queued", "running")),
+                condition=Q(status__in=("queued", "running", "paused")),
                 name="one_open_turn_per_session",
             ),
         ]

@@ -171,7 +171,9 @@ class Listener:
         # A dedicated connection, never one of the process's pool (DB_POOL_MAX_SIZE): get_new_connection()
         # would take a pool slot for the life of the process, and leak one more at every reconnect (a
         # pooled connection closed instead of put back is still counted by the pool).
-        raw = wrapper.Database.connect(**wrapper.get_connection_params())
+        raw = wrapper.Database.connect(  # type: ignore[attr-defined]  # the backend module, set by each backend
+            **wrapper.get_connection_params()
+        )
         raw.autocommit = True
         raw.execute(f"LISTEN {CHANNEL}")
         return raw

@@ -8,6 +8,7 @@ from apps.core import ids
 from apps.core.exceptions import InvalidRequest
 from apps.core.fields import format_ts
 
+from .event_types import EventType
 from .events import MESSAGE_EVENT_TYPES, EventFilter
 from .models import Event, Session
 
@@ -48,9 +49,9 @@ def message_from_event(event: Event) -> dict:
     message = data.get("message")
     if isinstance(message, dict):
         message = dict(message)
-        if event.type == "tool.completed":
+        if event.type == EventType.TOOL_COMPLETED:
             message.setdefault("role", "tool_result")
-    elif event.type == "tool.completed":
+    elif event.type == EventType.TOOL_COMPLETED:
         # The runtime's tool.completed payload (contract 3.5) carries no message of its own: build the
         # tool_result message from it, with an id derived from the event so it is stable across reads.
         message = {

@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -53,7 +54,8 @@ class CapabilityRefsField(serializers.JSONField):
     """Capability references as sent by clients: validated by the capability registry (400 shape, 422 unknown)."""
 
     def to_internal_value(self, data):
-        return normalize_refs(super().to_internal_value(data))
+        value: Any = super().to_internal_value(data)
+        return normalize_refs(value)
 
 
 class SessionSerializer(serializers.ModelSerializer):
@@ -245,7 +247,7 @@ class MessageCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict) -> dict:
         message = attrs["message"]
-        result = {"content": [dict(part) for part in message["content"]]}
+        result: dict[str, Any] = {"content": [dict(part) for part in message["content"]]}
         for key in ("controls", "metadata", "tags"):
             value = attrs.get(key) if attrs.get(key) is not None else message.get(key)
             result[key] = value
@@ -277,8 +279,8 @@ class EventSerializer(serializers.Serializer):
     ts = StrictCharField()
     session_id = StrictCharField()
     sequence = serializers.IntegerField()
-    context = serializers.DictField()
-    data = serializers.DictField()
+    context = serializers.DictField()  # type: ignore[assignment]  # the envelope's field, not Field.context
+    data = serializers.DictField()  # type: ignore[assignment]  # the envelope's field, not Serializer.data
     metadata = serializers.JSONField(required=False, allow_null=True)
     tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
 

@@ -15,26 +15,29 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.core import ids
-from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound, Unprocessable
+from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
 from apps.core.fields import format_ts
 from apps.core.scoping import get_in_org
 from apps.core.services import model_update
 from apps.llm.selectors import model_get_in_org
 
+from . import turns
+from .event_types import EventType
+from .events import event_append
 from .models import Event, Session, Turn
 from .notify import wake_on_commit
+from .turns import SESSION_NOT_FOUND, lock_session
+
+__all__ = ["event_append", "lock_session", "SESSION_NOT_FOUND"]  # their homes: events.py, turns.py
 
 # Contract 3.2: `preview` is "truncated text of the first user message"; the length is our choice.
 PREVIEW_CHARS = 200
-CANCEL_REASON = "User requested cancellation"
 CANCEL_MESSAGE_TEXT = "User requested to cancel the work."
-NOT_ACTIVE_MESSAGE = "Cannot cancel session: session is not active"
-SESSION_NOT_FOUND = "Session not found"
 
 logger = logging.getLogger("everruns.sessions")
 
@@ -66,73 +69,12 @@ def retry_on_conflict[Fn: Callable](func: Fn) -> Fn:
             except DatabaseError as exc:
                 if attempt == CONFLICT_ATTEMPTS or not _retryable(exc):
                     raise
-                logger.warning("%s: %s (attempt %d), retrying", func.__name__, exc.__cause__.sqlstate, attempt)
+                sqlstate = getattr(exc.__cause__, "sqlstate", None)
+                logger.warning("%s: %s (attempt %d), retrying", func.__name__, sqlstate, attempt)
                 time.sleep(random.uniform(0.005, 0.02 * 2**attempt))
         raise AssertionError("unreachable")
 
     return wrapper  # type: ignore[return-value]
-
-
-def lock_session(session_id) -> Session:
-    """Lock the session row for the rest of the transaction; missing (deleted meanwhile) -> 404.
-
-    The lock order of the whole code base: the session row first, then its turns (runtime, cancel,
-    delete, recovery); event_append takes the same row. One order means no deadlocks between them.
-    """
-    session = Session.objects.select_for_update().filter(pk=session_id).first()
-    if session is None:
-        raise NotFound(SESSION_NOT_FOUND)
-    return session
-
-
-@transaction.atomic(savepoint=False)
-def event_append(
-    *,
-    session_id,
-    type: str,
-    data: dict | None = None,
-    context: dict | None = None,
-    metadata: dict | None = None,
-    tags: list[str] | None = None,
-) -> Event:
-    """Append one event with the session's next `sequence` and wake the session's streams on commit.
-
-    The sequence comes from `Session.last_sequence`, bumped by an UPDATE that holds the session
-    row lock until the surrounding transaction ends: concurrent writers queue on that lock, each
-    sees the previous writer's value, and a rolled-back append gives its number back. So
-    sequences are unique and gapless per session, on PostgreSQL and on SQLite alike, and they
-    commit in sequence order (a reader that saw N never later finds a new event below N).
-
-    A message carried in `data["message"]` (input.message, output.message.completed, …) is
-    stamped with this event's `session_id` and `sequence`: a message's sequence is its event's.
-    """
-    Session.objects.filter(pk=session_id).update(last_sequence=F("last_sequence") + 1)
-    sequence = Session.objects.filter(pk=session_id).values_list("last_sequence", flat=True).first()
-    if sequence is None:  # deleted by a concurrent request
-        raise NotFound(SESSION_NOT_FOUND)
-    data = dict(data or {})
-    if isinstance(data.get("message"), dict):
-        data["message"] = {
-            **data["message"],
-            "session_id": ids.format_id("session", _uuid(session_id)),
-            "sequence": sequence,
-        }
-    event = Event.objects.create(
-        session_id=session_id,
-        sequence=sequence,
-        type=type,
-        ts=timezone.now(),
-        data=data,
-        context=context or {},
-        metadata=metadata,
-        tags=tags,
-    )
-    wake_on_commit(session_id)
-    return event
-
-
-def _uuid(value) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 # --------------------------------------------------------------------------- sessions
@@ -182,7 +124,7 @@ def session_create(
     data = {"agent_id": ids.format_id("agent", agent.public_id)}
     if model is not None:
         data["model_id"] = ids.format_id("model", model.pk)
-    event_append(session_id=session.pk, type="session.started", data=data)
+    turns.start(session=session, data=data)
     return session
 
 
@@ -203,8 +145,8 @@ def session_update(*, session: Session, data: dict) -> Session:
     for key in ("tags", "capabilities"):
         if key in data and data[key] is None:
             data[key] = []
-    session, _ = model_update(instance=session, fields=["title", "tags", "model", "capabilities"], data=data)
-    return session
+    updated, _ = model_update(instance=session, fields=["title", "tags", "model", "capabilities"], data=data)
+    return updated  # type: ignore[return-value]  # model_update returns the instance it was given
 
 
 @retry_on_conflict
@@ -241,33 +183,15 @@ def session_cancel(*, session: Session) -> Session:
     - an `active` session without an open turn (its worker died before creating one) has nobody to
       settle it, so we settle it here: status `idle` plus `session.idled` (contract: guarantee idle).
     """
-    session = lock_session(session.pk)
-    turn = Turn.objects.filter(session=session, status__in=Turn.OPEN_STATUSES).first()
-    if turn is None and session.status != Session.STATUS_ACTIVE:
-        raise Unprocessable(NOT_ACTIVE_MESSAGE)
-    if turn is not None and turn.cancel_requested:
-        return session
-    turn_id = ids.format_id("turn", turn.pk) if turn is not None else None
-    if turn is not None:
-        Turn.objects.filter(pk=turn.pk).update(cancel_requested=True, updated_at=timezone.now())
-    context = {"turn_id": turn_id, "trace_id": turn_id} if turn_id else {}
-    event_append(
+    return turns.cancel(
         session_id=session.pk,
-        type="turn.cancelled",
-        data={"turn_id": turn_id, "reason": CANCEL_REASON, "usage": None},
-        context=context,
+        notice=lambda: message_create(
+            session=session,
+            content=[{"type": "text", "text": CANCEL_MESSAGE_TEXT}],
+            event_metadata={"cancellation": True},
+            start_turn=False,
+        ),
     )
-    message_create(
-        session=session,
-        content=[{"type": "text", "text": CANCEL_MESSAGE_TEXT}],
-        event_metadata={"cancellation": True},
-        start_turn=False,
-    )
-    if turn is None:
-        Session.objects.filter(pk=session.pk).update(status=Session.STATUS_IDLE, updated_at=timezone.now())
-        event_append(session_id=session.pk, type="session.idled", data={"turn_id": None})
-    session.refresh_from_db()
-    return session
 
 
 # --------------------------------------------------------------------------- messages
@@ -341,7 +265,7 @@ def message_create(
     if tags is not None:
         message["tags"] = tags
     event = event_append(
-        session_id=session.pk, type="input.message", data={"message": message}, metadata=event_metadata
+        session_id=session.pk, type=EventType.INPUT_MESSAGE, data={"message": message}, metadata=event_metadata
     )
     text = message_text(content)
     if text:
@@ -349,24 +273,5 @@ def message_create(
             preview=preview_text(text), updated_at=timezone.now()
         )
     if start_turn:
-        session_id = session.pk
-        # The session row is locked by event_append above, so this check-then-insert cannot race
-        # another message; the partial unique constraint stays the arbiter regardless.
-        if not Turn.objects.filter(session_id=session_id, status__in=Turn.OPEN_STATUSES).exists():
-            turn = Turn(
-                session_id=session_id,
-                status=Turn.STATUS_QUEUED,
-                input_message_id=ids.parse_id("message", message["id"]),
-            )
-            turn.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
-            turn.save(force_insert=True)
-
-        def enqueue() -> None:
-            from .tasks import enqueue_turn
-
-            enqueue_turn(session_id)
-
-        # robust: the message is committed whatever happens to the queue; a failed enqueue is
-        # logged instead of turning an already stored message into a 500.
-        transaction.on_commit(enqueue, robust=True)
+        turns.queue(session_id=session.pk, input_message_id=ids.parse_id("message", message["id"]))
     return event

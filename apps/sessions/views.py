@@ -1,6 +1,7 @@
 """Sessions, messages, events and the SSE stream (contract 2.4, 2.5, 2.6, 5)."""
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -50,17 +51,17 @@ class StreamingJSONResponse(StreamingHttpResponse):
     `.json()` does). Servers iterate it chunk by chunk; reading it whole materialises it once."""
 
     @property
-    def content(self) -> bytes:
+    def content(self) -> bytes:  # type: ignore[override]  # readable whole, unlike StreamingHttpResponse
         if not hasattr(self, "_joined"):
-            self._joined = b"".join(self.streaming_content)
+            self._joined = b"".join(self.streaming_content)  # type: ignore[arg-type]  # sync iterators only
         return self._joined
 
     @property
-    def text(self) -> str:
+    def text(self) -> str:  # type: ignore[override]
         return self.content.decode(self.charset or "utf-8")
 
 
-def json_list_response(rows: Iterable, render: Callable[[object], dict]) -> StreamingJSONResponse:
+def json_list_response(rows: Iterable, render: Callable[[Any], dict]) -> StreamingJSONResponse:
     """`{"data": [...], "total": N}` streamed row by row (docs/streaming.md, "Lists of events and messages").
 
     The events and messages of a session are not paginated (contract 2.5/2.6) and grow without bound:
@@ -81,7 +82,7 @@ def json_list_response(rows: Iterable, render: Callable[[object], dict]) -> Stre
     return StreamingJSONResponse(body(), content_type="application/json")
 
 
-class SessionViewSet(
+class SessionViewSet(  # type: ignore[misc]  # OrgScopedMixin.lookup_url_kwarg: str (apps.core)
     OrgScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -114,7 +115,7 @@ class SessionViewSet(
         # The pagination class pages; each row is built by the one function the serializer uses too,
         # without a ListSerializer per request (the one hot list endpoint: docs/benchmarks.md).
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([session_to_dict(session) for session in page])
+        return self.get_paginated_response([session_to_dict(session) for session in page or []])
 
     @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
     def create(self, request):

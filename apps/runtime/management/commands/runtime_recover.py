@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apps.runtime.services import turns_recover_stale
+from apps.runtime.scheduling import turns_recover_stale
 
 
 class Command(BaseCommand):
