@@ -15,7 +15,7 @@ RUN_ENV := DEBUG=$${DEBUG:-1} AUTH_MODE=$${AUTH_MODE:-none} PORT=$(PORT)
 
 help:
 	@echo "make run    install, migrate, seed, serve http://127.0.0.1:$(PORT) with web + worker"
-	@echo "make test   install and run the whole suite (pytest, ruff, migrations check, OpenAPI sync)"
+	@echo "make test   install and run the whole suite (pytest, ruff check+format, import-linter, mypy, migrations check, OpenAPI sync)"
 	@echo "make openapi  regenerate docs/openapi.json"
 
 $(PY):
@@ -49,6 +49,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	DEBUG=1 $(VENV)/bin/mypy apps everruns
 	DEBUG=1 $(PY) manage.py export_openapi --output $(VENV)/openapi.check.json
 	diff -q docs/openapi.json $(VENV)/openapi.check.json || { echo "docs/openapi.json is out of date: run 'make openapi'"; exit 1; }
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -82,7 +82,7 @@ def json_list_response(rows: Iterable, render: Callable[[Any], dict]) -> Streami
     return StreamingJSONResponse(body(), content_type="application/json")
 
 
-class SessionViewSet(  # type: ignore[misc]  # OrgScopedMixin.lookup_url_kwarg: str (apps.core)
+class SessionViewSet(
     OrgScopedMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
