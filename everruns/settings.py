@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.capabilities",
     "apps.llm",
+    "apps.harnesses",
     "apps.agents",
     "apps.sessions",
     "apps.files",

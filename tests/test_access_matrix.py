@@ -89,8 +89,15 @@ def _api_key(org) -> str:
     return str(api_key.pk)
 
 
+def _harness(org) -> str:
+    from apps.harnesses.models import Harness
+
+    return format_id("harness", Harness.objects.create(organization=org, name=f"h-{uuid.uuid4().hex[:8]}").pk)
+
+
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
+    "harness": _harness,
     "agent": _agent,
     "session": _session,
     "provider": _provider,
@@ -99,6 +106,7 @@ FACTORIES: dict[str, Callable] = {
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
+    "harness": lambda: format_id("harness", uuid7()),
     "agent": lambda: format_id("agent", uuid7()),
     "session": lambda: format_id("session", uuid7()),
     "provider": lambda: format_id("provider", uuid7()),

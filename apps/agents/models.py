@@ -32,6 +32,11 @@ class Agent(TimeStampedModel, UsageFields):
     # Ordered [{"ref": "<capability id>", "config": {...}}, …]
     capabilities = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=16, choices=STATUSES, default=STATUS_ACTIVE, db_index=True)
+    # The base layer of its configuration (apps.harnesses.resolve); set to the organization's `generic`
+    # harness on save when not given. SET_NULL only matters for rows deleted outside the API.
+    harness = models.ForeignKey(
+        "harnesses.Harness", null=True, blank=True, on_delete=models.SET_NULL, related_name="agents"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -42,3 +47,10 @@ class Agent(TimeStampedModel, UsageFields):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if self.harness_id is None and self.organization_id is not None:
+            from apps.harnesses.services import generic_harness
+
+            self.harness = generic_harness(self.organization_id)
+        super().save(*args, **kwargs)

@@ -49,6 +49,7 @@ class AgentSerializer(serializers.ModelSerializer):
 
     id = PublicIdField("agent", source="public_id", read_only=True)
     default_model_id = PublicIdField("model", read_only=True, allow_null=True)
+    harness_id = PublicIdField("harness", read_only=True)
     capabilities = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
     created_at = TimestampField(read_only=True)
@@ -62,6 +63,7 @@ class AgentSerializer(serializers.ModelSerializer):
             "description",
             "system_prompt",
             "default_model_id",
+            "harness_id",
             "tags",
             "capabilities",
             "status",
@@ -106,6 +108,8 @@ class AgentCreateSerializer(serializers.Serializer):
     capabilities = serializers.ListField(
         child=CapabilityRefField(), required=False, help_text="Ordered; at most 250 items."
     )
+    harness_id = PublicIdField("harness", required=False, allow_null=True, help_text="Default: `generic`.")
+    harness_name = _text(required=False, allow_null=True, help_text="A harness by name instead of by id.")
 
 
 class AgentUpdateSerializer(serializers.Serializer):
@@ -119,6 +123,8 @@ class AgentUpdateSerializer(serializers.Serializer):
     )
     tags = serializers.ListField(child=_text(allow_blank=True), required=False)
     capabilities = serializers.ListField(child=CapabilityRefField(), required=False)
+    harness_id = PublicIdField("harness", required=False, allow_null=True, help_text="null: back to `generic`.")
+    harness_name = _text(required=False, allow_null=True)
     status = serializers.ChoiceField(
         choices=["active", "archived"], required=False, help_text="`active` restores an archived agent."
     )

@@ -16,6 +16,7 @@ from apps.capabilities.registry import normalize_refs
 from apps.core import ids
 from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
 from apps.core.textsafety import ensure_storable
+from apps.harnesses.services import generic_harness, harness_ref_from_body
 from apps.llm.models import LlmModel
 from apps.llm.selectors import model_get_in_org
 
@@ -111,6 +112,12 @@ def agent_clean_input(*, organization: Organization, data: dict[str, Any]) -> di
         cleaned["capabilities"] = normalize_refs(data["capabilities"] if data["capabilities"] is not None else [])
     if "default_model_id" in data:
         cleaned["default_model"] = _resolve_model(organization, data["default_model_id"])
+    if "harness_id" in data or "harness_name" in data:
+        # Absent or null: the organization's built-in `generic` harness.
+        harness = harness_ref_from_body(
+            organization=organization, harness_id=data.get("harness_id"), harness_name=data.get("harness_name")
+        )
+        cleaned["harness"] = harness or generic_harness(organization)
     return cleaned
 
 
@@ -133,6 +140,8 @@ def agent_create(
     tags: list[str] | None = None,
     capabilities: list | None = None,
     public_id: uuid.UUID | None = None,
+    harness_id: str | None = None,
+    harness_name: str | None = None,
 ) -> Agent:
     """Create an agent. The caller has checked that `public_id` (if given) is free in the org."""
     cleaned = agent_clean_input(
@@ -144,6 +153,8 @@ def agent_create(
             "default_model_id": default_model_id,
             "tags": tags,
             "capabilities": capabilities,
+            "harness_id": harness_id,
+            "harness_name": harness_name,
         },
     )
     agent = Agent(organization=organization, **cleaned)
@@ -185,6 +196,8 @@ def agent_upsert(*, organization: Organization, public_id: uuid.UUID, data: dict
         "default_model_id": data.get("default_model_id"),
         "tags": data.get("tags") or [],
         "capabilities": data.get("capabilities") or [],
+        "harness_id": data.get("harness_id"),
+        "harness_name": data.get("harness_name"),
     }
     agent = Agent.objects.select_for_update().filter(organization=organization, public_id=public_id).first()
     if agent is None:
@@ -223,6 +236,7 @@ def agent_copy(*, agent: Agent) -> Agent:
         default_model_id=agent.default_model_id,
         tags=list(agent.tags),
         capabilities=list(agent.capabilities),
+        harness_id=ids.format_id("harness", agent.harness_id),
     )
 
 

@@ -25,6 +25,9 @@ PREFIXES = {
     "model": "model",
     "image": "img",
     "file": "file",
+    "harness": "harness",
+    "agent_version": "agentver",
+    "health_check": "hcrun",
 }
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")

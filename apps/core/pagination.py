@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -158,3 +158,30 @@ class OptionalPagination(SessionPagination):
         limit["description"] = "Page size, 1..100 (larger values are clamped). Without offset and limit: every item."
         limit["schema"] = {"type": "integer", "minimum": 1}
         return [offset, limit]
+
+
+# List query parameters shared by the optionally paged lists (agents, harnesses, capabilities, models).
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
+
+
+def query_bool(params: Any, name: str, default: bool = False) -> bool:
+    """`?name=true|false|1|0` (absent: `default`); anything else is 400."""
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise InvalidRequest(log_detail=f"{name} must be true or false")
+
+
+def search_filter(queryset: QuerySet[Any], params: Any, fields: Sequence[str]) -> QuerySet[Any]:
+    """`?search=` as a case-insensitive substring of any of `fields` (absent or empty: no filter)."""
+    term = params.get("search")
+    if not term:
+        return queryset
+    condition = Q()
+    for field in fields:
+        condition |= Q(**{f"{field}__icontains": term})
+    return queryset.filter(condition)

@@ -25,6 +25,10 @@ class Session(PublicModel, UsageFields):
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="sessions")
     agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="sessions")
+    # The harness this session runs on: the agent's at creation unless the request names another.
+    harness = models.ForeignKey(
+        "harnesses.Harness", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
     title = models.TextField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     model = models.ForeignKey("llm.LlmModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -62,6 +62,7 @@ class SessionSerializer(serializers.ModelSerializer):
     id = PublicIdField("session", read_only=True)
     organization_id = PublicIdField("org", read_only=True)
     agent_id = PublicIdField("agent", source="agent.public_id", read_only=True)
+    harness_id = PublicIdField("harness", read_only=True)
     model_id = PublicIdField("model", read_only=True, allow_null=True)
     capabilities = SessionCapabilityRefSerializer(many=True, read_only=True)
     status = StrictCharField(read_only=True, help_text="started | active | idle")
@@ -80,6 +81,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "id",
             "organization_id",
             "agent_id",
+            "harness_id",
             "title",
             "tags",
             "model_id",
@@ -121,6 +123,7 @@ def session_to_dict(session) -> dict:
         "id": ids.format_id("session", session.pk),
         "organization_id": ids.format_id("org", session.organization_id),
         "agent_id": ids.format_id("agent", session.agent.public_id),
+        "harness_id": ids.format_id("harness", session.harness_id or session.agent.harness_id),
         "title": session.title,
         "tags": session.tags,
         "model_id": ids.format_id("model", session.model_id),
@@ -139,6 +142,8 @@ def session_to_dict(session) -> dict:
 
 class SessionCreateSerializer(serializers.Serializer):
     agent_id = PublicIdField("agent")
+    harness_id = PublicIdField("harness", required=False, allow_null=True, help_text="Default: the agent's harness.")
+    harness_name = StrictCharField(required=False, allow_null=True, help_text="A harness by name instead of by id.")
     title = StrictCharField(required=False, allow_null=True, allow_blank=True)
     tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
     model_id = PublicIdField("model", required=False, allow_null=True)

@@ -24,6 +24,7 @@ from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
 from apps.core.fields import format_ts
 from apps.core.scoping import get_in_org
 from apps.core.services import model_update
+from apps.harnesses.services import harness_ref_from_body
 from apps.llm.selectors import model_get_in_org
 
 from . import turns
@@ -103,6 +104,8 @@ def session_create(
     tags: list[str] | None = None,
     model=None,
     capabilities: list[dict] | None = None,
+    harness_id: uuid.UUID | None = None,
+    harness_name: str | None = None,
 ) -> Session:
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
@@ -118,7 +121,12 @@ def session_create(
         tags=list(tags or []),
         model=model,
         capabilities=list(capabilities or []),
+        harness_id=agent.harness_id,
     )
+    # Another harness of the organization (404 "Harness not found" otherwise; both at once 400).
+    harness = harness_ref_from_body(organization=organization, harness_id=harness_id, harness_name=harness_name)
+    if harness is not None:
+        session.harness = harness
     session.full_clean()
     session.save()
     data = {"agent_id": ids.format_id("agent", agent.public_id)}

@@ -130,6 +130,8 @@ class SessionViewSet(
             tags=data.get("tags") or [],
             model=data.get("model_id"),
             capabilities=data.get("capabilities") or [],
+            harness_id=data.get("harness_id"),
+            harness_name=data.get("harness_name"),
         )
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from apps.core.ids import format_id
+from apps.harnesses.models import Harness
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,8 @@ def test_create_returns_the_full_agent(api_client):
     body = response.json()
     assert ID_RE.match(body.pop("id"))
     assert TS_RE.match(body.pop("created_at")) and TS_RE.match(body.pop("updated_at"))
+    # SDK 0.3.1 requires harness_id: an agent created without one runs on its organization's `generic` harness.
+    assert body.pop("harness_id") == format_id("harness", Harness.objects.get(name="generic", is_built_in=True).pk)
     assert body == {
         "name": "Release Notes Writer",
         "description": "Notes",
