@@ -95,8 +95,17 @@ def _harness(org) -> str:
     return format_id("harness", Harness.objects.create(organization=org, name=f"h-{uuid.uuid4().hex[:8]}").pk)
 
 
+def _agent_version(org) -> str:
+    from apps.agents.models import Agent
+    from apps.agents.versioning import snapshot
+
+    agent = Agent.objects.create(organization=org, name="Versioned", system_prompt="p")
+    return format_id("agentver", snapshot(agent=agent).pk)
+
+
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
+    "agent_version": _agent_version,
     "harness": _harness,
     "agent": _agent,
     "session": _session,
@@ -106,6 +115,7 @@ FACTORIES: dict[str, Callable] = {
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
+    "agent_version": lambda: format_id("agentver", uuid7()),
     "harness": lambda: format_id("harness", uuid7()),
     "agent": lambda: format_id("agent", uuid7()),
     "session": lambda: format_id("session", uuid7()),
@@ -115,6 +125,10 @@ MISSING_IDS: dict[str, Callable[[], str]] = {
 }
 # URL kwarg -> kind (`pk` uses the viewset's `id_prefix`).
 KWARG_KINDS = {
+    "harness_id": "harness",
+    "version_id": "agent_version",
+    "from_version_id": "agent_version",
+    "to_version_id": "agent_version",
     "session_id": "session",
     "agent_id": "agent",
     "provider_id": "provider",

@@ -5,7 +5,8 @@
   answer 400 for `limit=0` (the contract allows "treat as 1 or 400"; a zero page is never useful
   and silently changing it would hide a client bug).
 - `DataEnvelope`: every other list, `{data, total}` with all rows.
-- `ItemsEnvelope`: capabilities, `{items, data, total}` (docs' `items` plus `data` for the SDKs).
+- `OptionalPagination`: the other resource lists (see there); `ItemsOptionalPagination` for capabilities,
+  whose rows also go under `items` (the docs' key) next to the SDKs' `data`.
 """
 
 import re
@@ -111,10 +112,6 @@ class DataEnvelope(BasePagination):
         return {"type": "object", "required": [*self.envelope_keys, "total"], "properties": properties}
 
 
-class ItemsEnvelope(DataEnvelope):
-    envelope_keys = ("items", "data")
-
-
 def data_envelope(rows: list) -> dict:
     """`{data, total}` for lists built outside a viewset's list() (fs listings, grep results)."""
     return {"data": rows, "total": len(rows)}
@@ -128,6 +125,13 @@ def data_envelope(rows: list) -> dict:
 # means "from n on, as much as one page holds".
 class OptionalPagination(SessionPagination):
     """`SessionPagination` when `offset` or `limit` is given, else every row as `{data, total}`."""
+
+    envelope_keys: tuple[str, ...] = ("data",)
+
+    def _envelope(self, data: Any, **more: Any) -> Response:
+        body = {key: data for key in self.envelope_keys}
+        body.update(more)
+        return Response(body)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.paged = any(request.query_params.get(name) for name in (self.limit_query_param, self.offset_query_param))
@@ -143,12 +147,14 @@ class OptionalPagination(SessionPagination):
 
     def get_paginated_response(self, data) -> Response:
         if not self.paged:
-            return Response({"data": data, "total": len(data)})
-        return super().get_paginated_response(data)
+            return self._envelope(data, total=len(data))
+        return self._envelope(data, total=self.count, offset=self.offset, limit=self.limit)
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         paged = super().get_paginated_response_schema(schema)
-        paged["required"] = ["data", "total"]
+        for key in self.envelope_keys:
+            paged["properties"][key] = schema
+        paged["required"] = [*self.envelope_keys, "total"]
         paged["description"] = "`offset` and `limit` are present only when the request gave either of them."
         return paged
 
@@ -158,6 +164,10 @@ class OptionalPagination(SessionPagination):
         limit["description"] = "Page size, 1..100 (larger values are clamped). Without offset and limit: every item."
         limit["schema"] = {"type": "integer", "minimum": 1}
         return [offset, limit]
+
+
+class ItemsOptionalPagination(OptionalPagination):
+    envelope_keys = ("items", "data")
 
 
 # List query parameters shared by the optionally paged lists (agents, harnesses, capabilities, models).

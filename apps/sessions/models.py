@@ -29,6 +29,10 @@ class Session(PublicModel, UsageFields):
     harness = models.ForeignKey(
         "harnesses.Harness", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
     )
+    # The agent version this session was created with; its turns run on it even after the agent changes.
+    agent_version = models.ForeignKey(
+        "agents.AgentVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
     title = models.TextField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     model = models.ForeignKey("llm.LlmModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

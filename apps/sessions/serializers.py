@@ -63,6 +63,7 @@ class SessionSerializer(serializers.ModelSerializer):
     organization_id = PublicIdField("org", read_only=True)
     agent_id = PublicIdField("agent", source="agent.public_id", read_only=True)
     harness_id = PublicIdField("harness", read_only=True)
+    agent_version_id = PublicIdField("agentver", read_only=True, allow_null=True)
     model_id = PublicIdField("model", read_only=True, allow_null=True)
     capabilities = SessionCapabilityRefSerializer(many=True, read_only=True)
     status = StrictCharField(read_only=True, help_text="started | active | idle")
@@ -82,6 +83,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "organization_id",
             "agent_id",
             "harness_id",
+            "agent_version_id",
             "title",
             "tags",
             "model_id",
@@ -124,6 +126,7 @@ def session_to_dict(session) -> dict:
         "organization_id": ids.format_id("org", session.organization_id),
         "agent_id": ids.format_id("agent", session.agent.public_id),
         "harness_id": ids.format_id("harness", session.harness_id or session.agent.harness_id),
+        "agent_version_id": ids.format_id("agentver", session.agent_version_id),
         "title": session.title,
         "tags": session.tags,
         "model_id": ids.format_id("model", session.model_id),

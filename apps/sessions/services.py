@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.agents.models import Agent
+from apps.agents.versioning import version_for_new_session
 from apps.core import ids
 from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
 from apps.core.fields import format_ts
@@ -122,6 +123,7 @@ def session_create(
         model=model,
         capabilities=list(capabilities or []),
         harness_id=agent.harness_id,
+        agent_version=version_for_new_session(agent),
     )
     # Another harness of the organization (404 "Harness not found" otherwise; both at once 400).
     harness = harness_ref_from_body(organization=organization, harness_id=harness_id, harness_name=harness_name)
