@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "apps.agents",
     "apps.sessions",
     "apps.files",
+    "apps.healthchecks",
     "apps.runtime",
 ]
 

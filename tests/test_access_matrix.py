@@ -103,8 +103,17 @@ def _agent_version(org) -> str:
     return format_id("agentver", snapshot(agent=agent).pk)
 
 
+def _health_check(org) -> str:
+    from apps.agents.models import Agent
+    from apps.healthchecks.models import HealthCheckRun
+
+    agent = Agent.objects.create(organization=org, name="Checked", system_prompt="p")
+    return format_id("healthcheck", HealthCheckRun.objects.create(organization=org, agent=agent, config_hash="x").pk)
+
+
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
+    "health_check": _health_check,
     "agent_version": _agent_version,
     "harness": _harness,
     "agent": _agent,
@@ -115,6 +124,7 @@ FACTORIES: dict[str, Callable] = {
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
+    "health_check": lambda: format_id("healthcheck", uuid7()),
     "agent_version": lambda: format_id("agentver", uuid7()),
     "harness": lambda: format_id("harness", uuid7()),
     "agent": lambda: format_id("agent", uuid7()),
@@ -125,6 +135,7 @@ MISSING_IDS: dict[str, Callable[[], str]] = {
 }
 # URL kwarg -> kind (`pk` uses the viewset's `id_prefix`).
 KWARG_KINDS = {
+    "run_id": "health_check",
     "harness_id": "harness",
     "version_id": "agent_version",
     "from_version_id": "agent_version",

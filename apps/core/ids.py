@@ -27,7 +27,7 @@ PREFIXES = {
     "file": "file",
     "harness": "harness",
     "agent_version": "agentver",
-    "health_check": "hcrun",
+    "health_check": "healthcheck",
 }
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")

@@ -105,3 +105,18 @@ def test_unknown_agent_is_not_found(sdk):
         sdk.agents.get("agent_" + "0" * 32)
     with pytest.raises(everruns_sdk.NotFoundError):
         sdk.agents.list_versions("agent_" + "0" * 32)
+
+
+def test_health_checks(sdk):
+    from apps.core.ids import parse_id
+    from apps.healthchecks.models import HealthCheckRun
+    from apps.runtime.services import turn_run_pending
+
+    agent = sdk.agents.create("checked", "You are ready.")
+    run = sdk.agents.trigger_health_check(agent.id)
+    assert run.status == "pending" and run.agent_id == agent.id
+    turn_run_pending(session_id=HealthCheckRun.objects.get(pk=parse_id("healthcheck", run.id)).session_id)
+    done = sdk.agents.get_health_check(agent.id, run.id)
+    assert done.status == "completed" and done.results and done.results[0].passed
+    assert done.summary is not None and done.summary.passed == 1
+    assert [r.id for r in sdk.agents.list_health_checks(agent.id)] == [run.id]
