@@ -88,10 +88,17 @@ def resolve(layers: list[dict[str, Any]]) -> dict[str, Any]:
     return config
 
 
+def _ref(item: Any) -> dict[str, Any]:
+    # Rows written before capabilities were normalised may hold plain id strings.
+    if isinstance(item, str):
+        return {"ref": item, "config": {}}
+    return {"ref": item["ref"], "config": item.get("config") or {}}
+
+
 def _common_layer(row: Any) -> dict[str, Any]:
     return {
         "system_prompt": row.system_prompt,
-        "capabilities": [{"ref": c["ref"], "config": c.get("config") or {}} for c in row.capabilities or []],
+        "capabilities": [_ref(c) for c in row.capabilities or []],
         "initial_files": list(row.initial_files or []),
         "default_model_id": ids.format_id("model", row.default_model_id),
         "max_iterations": row.max_iterations,
@@ -117,7 +124,7 @@ def agent_layer(agent: Any) -> dict[str, Any]:
 def session_layer(session: Any) -> dict[str, Any]:
     """The session's own settings. Fields a session does not have (yet) are simply not set at this layer."""
     layer: dict[str, Any] = {
-        "capabilities": list(session.capabilities or []),
+        "capabilities": [_ref(c) for c in session.capabilities or []],
         "default_model_id": ids.format_id("model", session.model_id),
     }
     for key in ("system_prompt", "tools", "initial_files", "max_iterations", "parallel_tool_calls", "network_access"):

@@ -29,7 +29,12 @@ def _agent(request, agent_id: str) -> Agent:
 
 
 class HealthCheckListView(APIView):
-    @extend_schema(tags=["agents"], parameters=[AGENT_ID], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        tags=["agents"],
+        operation_id="agents_health_checks_list",
+        parameters=[AGENT_ID],
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request, agent_id: str):
         """The agent's latest health check runs, newest first (a bare array, at most 20)."""
         agent = _agent(request, agent_id)

@@ -20,8 +20,8 @@ everruns_sdk = pytest.importorskip("everruns_sdk")
 
 def pytest_collection_modifyitems(items):
     marker = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-    # sessions.create warns that applications should call agents with an agent key; we manage, not call.
-    quiet = pytest.mark.filterwarnings("ignore:Everruns.sessions.create:DeprecationWarning")
+    # sessions.create and messages.create warn that applications should call agents with an agent key.
+    quiet = pytest.mark.filterwarnings("ignore:Everruns\\.(sessions|messages)\\.create:DeprecationWarning")
     for item in items:
         if "/tests/sdk/" in str(item.path).replace("\\", "/"):
             item.add_marker(marker)
