@@ -345,6 +345,16 @@ def agent_export(*, agent: Agent) -> tuple[str, str]:
         default_model_id=ids.format_id("model", agent.default_model_id),
         tags=agent.tags,
         capabilities=agent.capabilities,
+        extra={
+            "display_name": agent.display_name,
+            # By name, so the document imports into another organization; `generic` is everyone's default.
+            "harness": agent.harness.name if agent.harness is not None and not agent.harness.is_built_in else None,
+            "tools": agent.tools,
+            "initial_files": agent.initial_files,
+            "max_iterations": agent.max_iterations,
+            "parallel_tool_calls": agent.parallel_tool_calls,
+            "network_access": agent.network_access,
+        },
     )
     return markdown, transfer.export_filename(agent.name)
 
@@ -354,6 +364,16 @@ def _scalar_text(value: Any) -> Any:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     return value
+
+
+IMPORT_EXTRA_KEYS = (
+    "display_name",
+    "tools",
+    "initial_files",
+    "max_iterations",
+    "parallel_tool_calls",
+    "network_access",
+)
 
 
 @transaction.atomic
@@ -376,6 +396,12 @@ def agent_import(*, organization: Organization, text: str) -> Agent:
     tags = data.get("tags")
     if isinstance(tags, list):
         tags = [_scalar_text(tag) for tag in tags]
+    extra = {key: data[key] for key in IMPORT_EXTRA_KEYS if data.get(key) is not None}
+    if "display_name" in extra:
+        extra["display_name"] = _scalar_text(extra["display_name"])
+    harness = data.get("harness_name", data.get("harness"))
+    if harness is not None:
+        extra["harness_name"] = _scalar_text(harness)
     return agent_create(
         organization=organization,
         name=name,
@@ -384,6 +410,8 @@ def agent_import(*, organization: Organization, text: str) -> Agent:
         default_model_id=data.get("default_model_id"),
         tags=tags,
         capabilities=data.get("capabilities"),
+        change_kind="import",
+        **extra,
     )
 
 

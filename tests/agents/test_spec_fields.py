@@ -161,3 +161,17 @@ def test_listing_agents_costs_the_same_queries_for_3_or_30(api_client, django_as
         assert api_client.get("/v1/agents").json()["total"] == 30
     with django_assert_max_num_queries(4):
         assert len(api_client.get("/v1/agents?limit=5").json()["data"]) == 5
+
+
+def test_export_import_round_trips_the_spec_fields(api_client):
+    harness = api_client.post("/v1/harnesses", {"name": "portable"}, format="json").json()
+    agent = api_client.post("/v1/agents", {**FULL, "harness_id": harness["id"]}, format="json").json()
+    markdown = api_client.get(f"/v1/agents/{agent['id']}/export").content.decode()
+    assert 'harness: "portable"' in markdown
+    api_client.patch(f"/v1/agents/{agent['id']}", {"status": "archived"}, format="json")
+    imported = api_client.post("/v1/agents/import", markdown, content_type="text/markdown").json()
+    keys = ("display_name", "tools", "initial_files", "max_iterations", "parallel_tool_calls", "network_access")
+    assert {k: imported[k] for k in keys} == {k: agent[k] for k in keys}
+    assert imported["harness_id"] == harness["id"]
+    versions = api_client.get(f"/v1/agents/{imported['id']}/versions").json()
+    assert [v["change_kind"] for v in versions] == ["import"]

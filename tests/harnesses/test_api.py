@@ -134,3 +134,21 @@ def test_agent_harness_defaults_and_choices(api_client, default_org):
         "/v1/agents", {"name": "b", "system_prompt": "p", "harness_id": generic_id, "harness_name": "x"}, format="json"
     )
     assert both.status_code == 400
+
+
+def test_stats_and_a_constant_cost_list(api_client, default_org, make_agent, django_assert_max_num_queries):
+    from apps.sessions.services import session_create
+
+    harness = api_client.post("/v1/harnesses", {"name": "counted"}, format="json").json()
+    agent = make_agent()
+    session_create(organization=default_org, agent=agent, harness_id=Harness.objects.get(name="counted").pk)
+    stats = api_client.get(f"/v1/harnesses/{harness['id']}/stats").json()
+    assert stats["session_count"] == 1 and stats["execution_count"] == 0
+    assert api_client.get("/v1/harnesses/generic/stats").json()["session_count"] == 0
+    assert api_client.get("/v1/harnesses/harness_" + "0" * 32 + "/stats").status_code == 404
+    with django_assert_max_num_queries(3):
+        api_client.get("/v1/harnesses")
+    for i in range(20):
+        api_client.post("/v1/harnesses", {"name": f"h{i}"}, format="json")
+    with django_assert_max_num_queries(3):
+        assert api_client.get("/v1/harnesses").json()["total"] == 22
