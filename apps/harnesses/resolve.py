@@ -3,7 +3,8 @@
 A *layer* is a plain dict with any of the keys of `KEYS`; a missing key or None means "not set here". Layers
 are applied in order, root harness first, the session last:
 
-- `system_prompt`: the non-empty prompts of every layer, joined with a blank line (harness text first);
+- `system_prompt`: the non-empty prompts of every layer, joined with a blank line (harness text first; a
+  session's own prompt is the exception, prepended: see `session_config`);
 - `capabilities`: concatenated in layer order (the capability registry drops repeats, first one wins);
 - `tools` (client-side definitions): concatenated, a later layer's tool replaces an earlier one of the same name;
 - `initial_files`: merged by path, a later layer's file replaces an earlier one at the same path;
@@ -141,8 +142,17 @@ def agent_config(agent: Any, harness: Any = None) -> dict[str, Any]:
 
 
 def session_config(base: dict[str, Any], session: Any) -> dict[str, Any]:
-    """The config a session's turn runs with: the agent's resolved `base` (live or its pinned version) + session."""
-    return resolve([base, session_layer(session)])
+    """The config a session's turn runs with: the agent's resolved `base` (live or its pinned version) + session.
+
+    The one exception to "later layers go after": a session's own system prompt is *prepended* to the harness
+    and agent text (the spec: "prepended to the agent's"), so what the caller of one session says comes first.
+    """
+    layer = session_layer(session)
+    session_prompt = layer.pop("system_prompt", None)
+    config = resolve([base, layer])
+    if session_prompt and session_prompt.strip():
+        config["system_prompt"] = "\n\n".join(p for p in (session_prompt, config["system_prompt"]) if p)
+    return config
 
 
 def session_base_config(session: Any) -> dict[str, Any]:
