@@ -107,7 +107,7 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
             return super().get_object()
         agent = (
             self.get_queryset().filter(name=ref).order_by("status", "-created_at").first()  # "active" < "archived"
-            if isinstance(ref, str) and ref
+            if isinstance(ref, str) and ref and "\x00" not in ref
             else None
         )
         if agent is None:
@@ -264,8 +264,8 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     def check_name(self, request):
         """Whether no active agent of your organization has this name."""
         name = request.query_params.get("name")
-        if not name:
-            raise InvalidRequest(log_detail="name is required")
+        if not name or "\x00" in name:
+            raise InvalidRequest(log_detail="name is required (and cannot hold NUL)")
         raw_exclude = request.query_params.get("exclude_id")
         exclude = ids.parse_id_or_400("agent", raw_exclude) if raw_exclude else None
         available = services.agent_name_available(

@@ -191,6 +191,8 @@ def search_filter(queryset: QuerySet[Any], params: Any, fields: Sequence[str]) -
     term = params.get("search")
     if not term:
         return queryset
+    if "\x00" in term:  # PostgreSQL cannot hold NUL in a string: 400, not a database error
+        raise InvalidRequest(log_detail="search contains NUL")
     condition = Q()
     for field in fields:
         condition |= Q(**{f"{field}__icontains": term})

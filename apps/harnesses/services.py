@@ -72,6 +72,8 @@ def harness_ref_from_body(*, organization: Any, harness_id: Any = None, harness_
     if harness_name is not None:
         if not isinstance(harness_name, str):
             raise InvalidRequest(log_detail="harness_name must be a string")
+        if not validation.ADDRESSABLE_NAME.match(harness_name):
+            raise NotFound(NOT_FOUND)
         return get_in_org(Harness, organization=organization, not_found=NOT_FOUND, name=harness_name)
     return None
 

@@ -63,6 +63,8 @@ class AgentStatsView(APIView):
         agent = (
             agents.filter(public_id=public_id).first()
             if public_id
+            else None
+            if "\x00" in agent_id
             else agents.filter(name=agent_id).order_by("status", "-created_at").first()
         )
         if agent is None:
