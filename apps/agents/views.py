@@ -15,6 +15,7 @@ from apps.core.exceptions import InvalidRequest, NotFound
 from apps.core.pagination import OptionalPagination, query_bool, search_filter
 from apps.core.permissions import OrgScopedMixin, request_organization
 from apps.harnesses import resolve
+from apps.harnesses.views import RESOURCE_CONFIG
 
 from . import analysis, services, versioning
 from .models import Agent, AgentVersion
@@ -272,6 +273,12 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
             organization=request_organization(request), name=name, exclude=exclude
         )
         return Response({"available": available})
+
+    @extend_schema(responses={200: RESOURCE_CONFIG})
+    @action(detail=False, methods=["get"], url_path="config", url_name="config")
+    def config(self, request):
+        """What the caller may do with agents (every member manages the organization's agents)."""
+        return Response({"policies": {"agent_manage": True}})
 
     @extend_schema(parameters=[AGENT_ID], responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"], url_path="resolved-config", url_name="resolved-config")

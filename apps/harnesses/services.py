@@ -12,7 +12,7 @@ from apps.core.exceptions import Conflict, Forbidden, InputTooLarge, InvalidRequ
 from apps.core.scoping import get_in_org
 from apps.llm.selectors import model_get_in_org
 
-from . import validation
+from . import examples, validation
 from .models import Harness
 
 MAX_SYSTEM_PROMPT_BYTES = 1_048_576
@@ -195,21 +195,57 @@ def harness_archive(*, harness: Harness) -> Harness:
     return harness
 
 
-@transaction.atomic
-def harness_copy(*, harness: Harness) -> Harness:
-    """A new, writable harness with the same configuration, named `<name>-copy` (then -copy-2, …)."""
-    base = f"{harness.name}-copy"[: validation.MAX_NAME_CHARS]
+def _free_name(organization_id: Any, base: str) -> str:
+    """`base`, or `base-2`, `base-3`, … : the first name no harness of the organization has (at most 64 chars)."""
+    base = base[: validation.MAX_NAME_CHARS]
     taken = set(
-        Harness.objects.filter(organization_id=harness.organization_id, name__startswith=base).values_list(
-            "name", flat=True
-        )
+        Harness.objects.filter(organization_id=organization_id, name__startswith=base).values_list("name", flat=True)
     )
     name, n = base, 2
     while name in taken:
         suffix = f"-{n}"
         name, n = base[: validation.MAX_NAME_CHARS - len(suffix)] + suffix, n + 1
+    return name
+
+
+@transaction.atomic
+def harness_copy(*, harness: Harness) -> Harness:
+    """A new, writable harness with the same configuration, named `<name>-copy` (then -copy-2, …)."""
+    name = _free_name(harness.organization_id, f"{harness.name}-copy")
     fields = ["system_prompt", "default_model", "capabilities", "initial_files", "max_iterations"]
     fields += ["parallel_tool_calls", "network_access", "display_name", "description", "tags", "parent"]
     return _save(
         Harness(organization_id=harness.organization_id, name=name, **{f: getattr(harness, f) for f in fields})
     )
+
+
+@transaction.atomic
+def harness_import_example(*, organization: Any, name: Any) -> Harness:
+    """POST /v1/harnesses/import?from-example=: the code-defined example as a normal (writable) harness whose
+    parent is the organization's harness named by the example (`generic`); a taken name gets `-2`, `-3`, …"""
+    example = next((e for e in examples.HARNESS_EXAMPLES if e["name"] == name), None)
+    if example is None:
+        raise NotFound("Example not found")
+    parent = None
+    if example.get("parent_name"):
+        parent = Harness.objects.filter(organization=organization, name=example["parent_name"]).first()
+        if parent is None and example["parent_name"] == Harness.GENERIC:
+            parent = generic_harness(organization)
+    data = {
+        "name": _free_name(organization.pk, example["name"]),
+        "display_name": example["display_name"],
+        "description": example["description"],
+        "tags": example["tags"],
+        "capabilities": example["capabilities"],
+    }
+    harness = harness_create(organization=organization, data=data)
+    harness.parent = parent
+    harness.save(update_fields=["parent", "updated_at"])
+    return harness
+
+
+def harness_name_available(*, organization: Any, name: str, exclude: Any = None) -> bool:
+    taken = Harness.objects.filter(organization=organization, name=name)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    return not taken.exists()

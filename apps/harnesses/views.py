@@ -1,12 +1,13 @@
 """/v1/harnesses and /v1/harness-examples (spec tag `harnesses`)."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, viewsets
 from rest_framework import status as http
-from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import ids
 from apps.core.exceptions import InvalidRequest
 from apps.core.pagination import OptionalPagination, query_bool, search_filter
 from apps.core.permissions import OrgScopedMixin, request_organization
@@ -15,6 +16,10 @@ from . import examples, services
 from .models import Harness
 from .serializers import HarnessExampleSerializer, HarnessSerializer, HarnessWriteSerializer
 
+RESOURCE_CONFIG = inline_serializer(
+    "ResourceConfigResponse",
+    fields={"policies": serializers.DictField(child=serializers.BooleanField(), help_text="policy id -> allowed")},
+)
 HARNESS_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="Harness id (`harness_…`) or name")
 WRITE_FIELDS = tuple(HarnessWriteSerializer().fields)
 LIST_PARAMETERS = [
@@ -88,6 +93,49 @@ class HarnessViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         """Archive the harness (soft delete); agents and sessions on it keep running."""
         services.harness_archive(harness=self.get_object())
         return Response(status=http.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("from-example", str, required=True, description="A harness example's name.")],
+        request=None,
+        responses={201: HarnessSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="import", url_name="import")
+    def import_example(self, request):
+        """Adopt a harness example as a normal harness of your organization (its parent: `generic`)."""
+        name = request.query_params.get("from-example")
+        if not name:
+            raise InvalidRequest(log_detail="from-example is required")
+        harness = services.harness_import_example(organization=request_organization(request), name=name)
+        return self._respond(harness, http.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("name", str, required=True),
+            OpenApiParameter("exclude_id", str, description="A harness id whose own name counts as available."),
+        ],
+        responses={200: inline_serializer("CheckNameResponse", fields={"available": serializers.BooleanField()})},
+    )
+    @action(detail=False, methods=["get"], url_path="check-name", url_name="check-name")
+    def check_name(self, request):
+        """Whether no harness of your organization has this name (names stay taken while archived)."""
+        name = request.query_params.get("name")
+        if not name or "\x00" in name:
+            raise InvalidRequest(log_detail="name is required")
+        raw = request.query_params.get("exclude_id")
+        exclude = ids.parse_id_or_400("harness", raw) if raw else None
+        return Response(
+            {
+                "available": services.harness_name_available(
+                    organization=request_organization(request), name=name, exclude=exclude
+                )
+            }
+        )
+
+    @extend_schema(responses={200: RESOURCE_CONFIG})
+    @action(detail=False, methods=["get"], url_path="config", url_name="config")
+    def config(self, request):
+        """What the caller may do with harnesses (UIs gate their buttons on it)."""
+        return Response({"policies": {"harness_manage": True, "harness_built_in_edit": False}})
 
     @action(detail=True, methods=["post"])
     def copy(self, request, pk=None):

@@ -152,3 +152,26 @@ def test_stats_and_a_constant_cost_list(api_client, default_org, make_agent, dja
         api_client.post("/v1/harnesses", {"name": f"h{i}"}, format="json")
     with django_assert_max_num_queries(3):
         assert api_client.get("/v1/harnesses").json()["total"] == 22
+
+
+def test_import_an_example_check_name_and_config(api_client, default_org):
+    adopted = api_client.post("/v1/harnesses/import?from-example=file-worker")
+    assert adopted.status_code == 201
+    body = adopted.json()
+    assert (body["name"], body["is_built_in"]) == ("file-worker", False)
+    assert body["parent_harness_id"] == format_id("harness", generic_of(default_org).pk)
+    assert [c["ref"] for c in body["capabilities"]] == ["session_file_system", "current_time"]
+    assert api_client.post("/v1/harnesses/import?from-example=file-worker").json()["name"] == "file-worker-2"
+    assert api_client.post("/v1/harnesses/import?from-example=nope").json() == {
+        "error": "Example not found",
+        "status": 404,
+    }
+    assert api_client.post("/v1/harnesses/import").status_code == 400
+
+    assert api_client.get("/v1/harnesses/check-name?name=file-worker").json() == {"available": False}
+    assert api_client.get(f"/v1/harnesses/check-name?name=file-worker&exclude_id={body['id']}").json() == {
+        "available": True
+    }
+    assert api_client.get("/v1/harnesses/check-name?name=free").json() == {"available": True}
+    assert api_client.get("/v1/harnesses/config").json()["policies"]["harness_manage"] is True
+    assert api_client.get("/v1/agents/config").json() == {"policies": {"agent_manage": True}}
