@@ -199,12 +199,14 @@ def test_cancel_while_streaming_from_another_thread(make_model, make_chat, api_c
 def test_tools_run_in_parallel_with_a_timeout(make_chat, meanwhile, settings):
     settings.RUNTIME_TOOL_TIMEOUT_SECS = 1
     chat = make_chat(capabilities=[meanwhile])
-    started = time.monotonic()
     chat.say('/tool slow {"seconds": 0.6}\n/tool slow {"seconds": 0.6}\n/tool slow {"seconds": 3}')
-    elapsed = time.monotonic() - started
-    assert elapsed < 2.5  # parallel, and the 3 s call was abandoned at its 1 s deadline
-    statuses = sorted(e["data"]["status"] for e in chat.events(types="tool.completed"))
-    assert statuses == ["success", "success", "timeout"]
+    completed = [e["data"] for e in chat.events(types="tool.completed")]
+    assert sorted(c["status"] for c in completed) == ["success", "success", "timeout"]
+    # Parallel: the act took less than its calls one after another (measured by the runtime itself, so a loaded
+    # machine slows both sides alike); the 3 s call was abandoned at its 1 s deadline, not waited for.
+    (act,) = [e["data"] for e in chat.events(types="act.completed")]
+    assert act["duration_ms"] < sum(c["duration_ms"] for c in completed)
+    assert [c["duration_ms"] < 3000 for c in completed if c["status"] == "timeout"] == [True]
     timeout = [e["data"] for e in chat.events(types="tool.completed") if e["data"]["status"] == "timeout"][0]
     assert timeout["error"] == "Tool timed out after 1 seconds"
     assert "slow: Tool timed out after 1 seconds" in chat.last_agent_text()
