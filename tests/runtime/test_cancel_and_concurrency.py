@@ -160,9 +160,7 @@ def test_cancel_is_noticed_while_the_model_streams(make_model, make_chat, monkey
         return original(self, force)
 
     monkeypatch.setattr(services.TurnRunner, "checkpoint", user_cancels_after_first_delta)
-    started = time.monotonic()
     chat.say(" ".join(f"word{i}" for i in range(60)))  # ~3 s if streamed to the end
-    assert time.monotonic() - started < 1.5
     deltas = chat.events(types="output.message.delta")
     assert deltas and "word59" not in deltas[-1]["data"]["accumulated"]
     assert chat.last_agent_text() == "Work was cancelled by user."
@@ -187,9 +185,12 @@ def test_cancel_while_streaming_from_another_thread(make_model, make_chat, api_c
     while "output.message.delta" not in chat.types() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert chat.cancel().json() == {"status": "cancelled", "message": "Turn cancelled successfully"}
-    started = time.monotonic()
     worker.join(timeout=5)
-    assert not worker.is_alive() and time.monotonic() - started < 2  # noticed mid-stream, not at the end
+    assert not worker.is_alive()
+    # Noticed mid-stream, not at the end (what the user saw stops short of the last word; no wall-clock bound,
+    # which a loaded machine breaks).
+    deltas = chat.events(types="output.message.delta")
+    assert deltas and "word59" not in deltas[-1]["data"]["accumulated"]
     assert chat.last_agent_text() == "Work was cancelled by user."
     assert chat.refresh()["status"] == "idle"
     assert chat.types()[-1] == "session.idled"
