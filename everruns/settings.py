@@ -106,10 +106,13 @@ INSTALLED_APPS = [
     "apps.sessions",
     "apps.files",
     "apps.runtime",
+    "apps.idempotency",
 ]
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    # Second, so it keeps (and replays) the response every inner layer produced (docs/automation.md).
+    "apps.idempotency.middleware.IdempotencyKeyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -248,6 +251,10 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.idempotency.openapi.postprocess_idempotency",
+    ],
 }
 
 # --------------------------------------------------------------------------- tasks / runtime
@@ -393,3 +400,9 @@ if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backend
         # A request waits this long for a free connection before failing.
         "timeout": env_int("DB_POOL_TIMEOUT_SECS", 10),
     }
+
+# --------------------------------------------------------------------------- automation (docs/automation.md)
+# Idempotency-Key: first responses are kept this long per (organization, credential, key).
+IDEMPOTENCY_TTL_SECS = env_int("IDEMPOTENCY_TTL_SECS", 86_400)
+# A repeat of a request still in flight is 409 until then; after it, the first one counts as crashed.
+IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECS = env_int("IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECS", 60)
