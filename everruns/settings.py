@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "apps.files",
     "apps.runtime",
     "apps.idempotency",
+    "apps.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -406,3 +407,13 @@ if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backend
 IDEMPOTENCY_TTL_SECS = env_int("IDEMPOTENCY_TTL_SECS", 86_400)
 # A repeat of a request still in flight is 409 until then; after it, the first one counts as crashed.
 IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECS = env_int("IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECS", 60)
+
+# Webhooks: delivery timeout, retry back-off (seconds after attempt 1, 2, ...: ~27 h in all), auto-disable.
+WEBHOOK_TIMEOUT_SECS = env_int("WEBHOOK_TIMEOUT_SECS", 10)
+WEBHOOK_RETRY_DELAYS_SECS = [int(v) for v in env_list("WEBHOOK_RETRY_DELAYS_SECS", "5,300,1800,7200,18000,36000,36000")]
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 50)
+# A pending delivery this far past its due time lost its task: the worker loop queues it again.
+WEBHOOK_SWEEP_GRACE_SECS = env_int("WEBHOOK_SWEEP_GRACE_SECS", 300)
+WEBHOOK_SECRET_ROTATION_GRACE_SECS = env_int("WEBHOOK_SECRET_ROTATION_GRACE_SECS", 86_400)
+# Destinations on private/loopback networks (tests, development, an internal receiver); off in production.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)

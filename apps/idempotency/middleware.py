@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
@@ -36,6 +37,10 @@ MESSAGES = {
     409: "A request with this Idempotency-Key is still being processed",
     422: "Idempotency-Key was already used with a different request",
 }
+
+
+def _v1_root() -> str:
+    return f"/{settings.API_PREFIX}/v1/" if settings.API_PREFIX else "/v1/"
 
 
 def _caller(request: HttpRequest) -> tuple[uuid.UUID, str] | None:
@@ -63,7 +68,7 @@ class IdempotencyKeyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = request.headers.get(HEADER)
-        if key is None or request.method not in METHODS or not request.path.startswith("/v1/"):
+        if key is None or request.method not in METHODS or not request.path.startswith(_v1_root()):
             return self.get_response(request)
         if not _KEY_RE.match(key):
             return error_response(400, MESSAGES[400])
