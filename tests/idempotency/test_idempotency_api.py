@@ -169,7 +169,7 @@ def test_a_server_error_releases_the_key():
 
 
 @pytest.mark.urls("tests.urls")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_repeat_while_the_first_is_in_flight_is_409(default_org):
     test_urls.GATE_ENTERED.clear()
     test_urls.GATE_OPEN.clear()
