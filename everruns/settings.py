@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "apps.runtime",
     "apps.idempotency",
     "apps.webhooks",
+    "apps.schedules",
 ]
 
 MIDDLEWARE = [
@@ -417,3 +418,7 @@ WEBHOOK_SWEEP_GRACE_SECS = env_int("WEBHOOK_SWEEP_GRACE_SECS", 300)
 WEBHOOK_SECRET_ROTATION_GRACE_SECS = env_int("WEBHOOK_SECRET_ROTATION_GRACE_SECS", 86_400)
 # Destinations on private/loopback networks (tests, development, an internal receiver); off in production.
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+
+# Durable schedules: the shortest interval, and the most missed runs one catch-up replays when max_catch_up is unset.
+SCHEDULE_MIN_INTERVAL_SECS = env_int("SCHEDULE_MIN_INTERVAL_SECS", 60)
+SCHEDULE_MAX_CATCH_UP = env_int("SCHEDULE_MAX_CATCH_UP", 10)
