@@ -276,7 +276,6 @@ def _committed_schedule() -> tuple:
 def test_two_workers_fire_a_due_run_exactly_once():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (set DATABASE_URL)")
-    from apps.accounts.models import Organization
 
     organization_id, schedule_id, due = in_thread(_committed_schedule)
     try:
@@ -301,4 +300,15 @@ def test_two_workers_fire_a_due_run_exactly_once():
         )
         assert counts == (1, 1)
     finally:
-        in_thread(lambda: Organization.objects.filter(pk=organization_id).delete())
+        in_thread(_delete_committed, organization_id)
+
+
+def _delete_committed(organization_id) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from apps.accounts.models import Organization
+
+    # The run queued a turn task (committed, on another connection): later tests count task rows.
+    sessions = [str(pk) for pk in Session.objects.filter(organization_id=organization_id).values_list("pk", flat=True)]
+    DBTaskResult.objects.filter(args_kwargs__args__0__in=sessions).delete()
+    Organization.objects.filter(pk=organization_id).delete()
