@@ -27,6 +27,7 @@ from apps.core.exceptions import InvalidRequest, Unprocessable
 from apps.core.netpolicy import AddressNotAllowed, HostUnresolvable, resolve_checked
 from apps.llm import crypto
 from apps.llm.clients.transport import PolicyTransport
+from apps.llm.services import RotationResult
 from apps.sessions.models import Session
 
 from .models import Webhook, WebhookDelivery
@@ -311,3 +312,52 @@ def deliveries_requeue_overdue(*, now: datetime | None = None, limit: int = 500)
     for pk in overdue:
         enqueue_delivery(pk)
     return len(overdue)
+
+
+def webhook_secrets_reencrypt(*, dry_run: bool = False) -> RotationResult:
+    """Re-encrypt every webhook secret (and a previous one in its grace period) with the current encryption key:
+    `manage.py rotate_encryption_keys` runs it (registered in apps.webhooks.apps)."""
+    result = RotationResult()
+    target = crypto.current_key_id()
+    if target is None:
+        raise crypto.EncryptionNotConfigured
+    for pk in Webhook.objects.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            webhook = Webhook.objects.select_for_update().get(pk=pk)
+            stale = webhook.secret_key_id != target or (
+                webhook.previous_secret_ciphertext is not None and webhook.previous_secret_key_id != target
+            )
+            if not stale:
+                result.current += 1
+                continue
+            try:
+                current = crypto.decrypt(webhook.secret_ciphertext, key_id=webhook.secret_key_id, aad=_aad(webhook))
+                previous = (
+                    crypto.decrypt(
+                        webhook.previous_secret_ciphertext,
+                        key_id=webhook.previous_secret_key_id or "",
+                        aad=_aad(webhook),
+                    )
+                    if webhook.previous_secret_ciphertext
+                    else None
+                )
+            except crypto.DecryptionFailed as exc:
+                logger.error("cannot re-encrypt the secret of webhook %s: %s", webhook.pk, exc)
+                result.failed.append(ids.format_id("wh", webhook.pk))
+                continue
+            if not dry_run:
+                webhook.secret_ciphertext, webhook.secret_key_id = crypto.encrypt(current, aad=_aad(webhook))
+                if previous is not None:
+                    webhook.previous_secret_ciphertext, webhook.previous_secret_key_id = crypto.encrypt(
+                        previous, aad=_aad(webhook)
+                    )
+                webhook.save(
+                    update_fields=[
+                        "secret_ciphertext",
+                        "secret_key_id",
+                        "previous_secret_ciphertext",
+                        "previous_secret_key_id",
+                    ]
+                )
+            result.rotated += 1
+    return result

@@ -299,3 +299,26 @@ def test_the_worker_loop_requeues_deliveries_whose_task_was_lost(api_client, rec
     queued = DBTaskResult.objects.get(task_path="apps.webhooks.tasks.deliver_webhook")
     assert queued.args_kwargs["args"] == [str(delivery.pk)]
     assert "webhooks.requeue_overdue" in periodic_run_due()
+
+
+def test_rotate_encryption_keys_re_encrypts_webhook_secrets(api_client, receiver, settings):
+    import io
+
+    from django.core.management import call_command
+
+    from tests.llm.helpers import b64key
+
+    old, new = f"old:{b64key(b'o')}", f"new:{b64key(b'n')}"
+    settings.ENCRYPTION_KEYS = old
+    hook = create_webhook(api_client, receiver.url, event_types=["turn.completed"])
+    api_client.post(f"/v1/task-webhooks/{hook['id']}/rotate-secret")  # a previous secret in its grace period too
+    settings.ENCRYPTION_KEYS = f"{new},{old}"
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    assert "re-encrypted 1 key(s) with key id 'new'" in out.getvalue()
+    row = Webhook.objects.get()
+    assert row.secret_key_id == row.previous_secret_key_id == "new"
+    settings.ENCRYPTION_KEYS = new  # the old key can go: deliveries still sign with both secrets
+    run_a_turn(api_client)
+    deliveries_run_due()
+    verify(hook["secret"], receiver.requests[0])
