@@ -58,10 +58,11 @@ def event_listener_register(*, types: Iterable[EventType], listener: EventListen
     """Call `listener(event)` for every appended event of `types`, inside the transaction that appends it.
 
     For apps above sessions that react to the log (apps.webhooks writes its deliveries here: an outbox
-    that commits with the event). A listener runs in a savepoint: if it fails, its writes roll back, the
-    failure is logged and the event (and the lifecycle step appending it) goes on. Listeners should be
-    cheap and schedule slow work (HTTP) with `transaction.on_commit`. Types without listeners cost nothing.
-    Registered from an AppConfig.ready; registering the same listener twice has no effect.
+    that commits with the event). A listener that raises is logged and the event (and the lifecycle step
+    appending it) goes on; a listener that writes does so in its own savepoint (`transaction.atomic()`), so
+    a failed write rolls back alone. Listeners should cost a query at most when they have nothing to do
+    (they run inside turn transitions) and schedule slow work (HTTP) with `transaction.on_commit`. Types
+    without listeners cost nothing. Registered from an AppConfig.ready; registering twice has no effect.
     """
     for event_type_ in types:
         registered = _listeners.setdefault(event_type(event_type_), [])
@@ -72,8 +73,7 @@ def event_listener_register(*, types: Iterable[EventType], listener: EventListen
 def _notify_listeners(event: Event, type: EventType) -> None:
     for listener in _listeners.get(type, ()):
         try:
-            with transaction.atomic():
-                listener(event)
+            listener(event)
         except Exception:
             logger.exception("event listener %r failed on %s", listener, type.value)
 

@@ -63,11 +63,12 @@ def deliveries_create_for_event(event: Event) -> None:
     organization_id = webhooks[0].organization_id
     payload = payload_for(event, organization_id)
     now = timezone.now()
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(webhook=webhook, event_type=event.type, payload=payload, next_attempt_at=now)
-            for webhook in webhooks
-        ]
-    )
+    with transaction.atomic():  # a savepoint: a failed insert must not abort the lifecycle step appending the event
+        deliveries = WebhookDelivery.objects.bulk_create(
+            [
+                WebhookDelivery(webhook=webhook, event_type=event.type, payload=payload, next_attempt_at=now)
+                for webhook in webhooks
+            ]
+        )
     for delivery in deliveries:
         transaction.on_commit(partial(enqueue_delivery, delivery.pk))

@@ -1,6 +1,7 @@
 """apps.sessions.events.event_listener_register: other apps' hook on appended events (apps.webhooks uses it)."""
 
 import pytest
+from django.db import transaction
 
 from apps.agents.models import Agent
 from apps.sessions import events
@@ -28,8 +29,9 @@ def test_a_listener_sees_its_types_inside_the_appending_transaction(listeners, s
 
 def test_a_failing_listener_rolls_back_its_own_writes_and_the_event_goes_on(listeners, session):
     def broken(event):
-        Agent.objects.filter(pk=session.agent_id).update(name="changed by a broken listener")
-        raise RuntimeError("listener bug")
+        with transaction.atomic():  # listeners write in their own savepoint (the hook's contract)
+            Agent.objects.filter(pk=session.agent_id).update(name="changed by a broken listener")
+            raise RuntimeError("listener bug")
 
     listeners.event_listener_register(types=[EventType.SESSION_IDLED], listener=broken)
     listeners.event_append(session_id=session.pk, type=EventType.SESSION_IDLED, data={})
