@@ -13,25 +13,16 @@ from django.utils import timezone
 
 from apps.core import ids
 from apps.core.fields import format_ts
-from apps.sessions.event_types import EventType
+from apps.sessions.event_types import SUBSCRIBABLE_EVENT_TYPES, EventType
 from apps.sessions.events import event_to_dict
 from apps.sessions.models import Event
 
 from .models import Webhook, WebhookDelivery
 from .tasks import enqueue_delivery
 
-# What a webhook can subscribe to. An approval request is `turn.paused` with `data.reason == "approval"`;
-# `budget.exceeded` and `approval.requested` join automatically once registered in apps.sessions.event_types.
-_WANTED = (
-    "turn.completed",
-    "turn.failed",
-    "turn.cancelled",
-    "turn.paused",
-    "session.idled",
-    "approval.requested",
-    "budget.exceeded",
-)
-WEBHOOK_EVENT_TYPES: tuple[EventType, ...] = tuple(t for t in EventType if t.value in _WANTED)
+# What a webhook can subscribe to: the registry's subscribable types (apps/sessions/event_types.py). An approval
+# request is `turn.paused` with `data.reason == "approval"`; `budget.exceeded` joins once registered there.
+WEBHOOK_EVENT_TYPES: tuple[EventType, ...] = SUBSCRIBABLE_EVENT_TYPES
 
 
 def payload_for(event: Event, organization_id) -> dict:

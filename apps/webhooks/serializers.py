@@ -9,8 +9,8 @@ from .models import Webhook, WebhookDelivery
 from .services import secret_valid
 
 EVENT_TYPE_CHOICES = [t.value for t in WEBHOOK_EVENT_TYPES]
-# Without `event_types`, a webhook gets the spec's task terminal states and the session going idle.
-DEFAULT_EVENT_TYPES = ["turn.completed", "turn.failed", "turn.cancelled", "session.idled"]
+# Without `event_types`, a webhook gets every subscribable type.
+DEFAULT_EVENT_TYPES = list(EVENT_TYPE_CHOICES)
 
 
 class WebhookSerializer(serializers.ModelSerializer):

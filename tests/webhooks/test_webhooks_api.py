@@ -276,7 +276,7 @@ def test_other_organizations_do_not_see_webhooks(api_client, other_org_client, r
 
 def test_update_and_delete(api_client, receiver):
     hook = create_webhook(api_client, receiver.url)
-    assert hook["event_types"] == ["turn.completed", "turn.failed", "turn.cancelled", "session.idled"]
+    assert hook["event_types"] == ["turn.completed", "turn.failed", "turn.cancelled", "session.idled", "turn.paused"]
     changed = api_client.patch(
         f"/v1/task-webhooks/{hook['id']}", {"event_types": ["turn.failed"], "enabled": False}, format="json"
     ).json()
