@@ -28,6 +28,10 @@ PREFIXES = {
     "harness": "harness",
     "agent_version": "agentver",
     "health_check": "healthcheck",
+    "webhook": "wh",
+    "webhook_delivery": "msg",  # also the Standard Webhooks `webhook-id` of the delivery
+    "schedule": "sched",
+    "schedule_run": "schedrun",
 }
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
