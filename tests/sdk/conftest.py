@@ -5,8 +5,8 @@ read like the SDK's own examples without `await`: `sdk.agents.create("helper", "
 `evr_…` key of `sdk_owner`, the owner of a fresh organization `sdk_org`, under AUTH_MODE=full: requests go
 through the real key check and organization scoping, like any SDK user's.
 
-Every test here runs with a transactional database (the live server's thread needs committed rows) and
-serialized_rollback, so the migration-seeded rows (default organization, simulator) are back afterwards.
+Every test here uses `live_server`, so it runs with a transactional database and serialized rollback
+(tests/conftest.py gives every transactional test that): the migration-seeded rows are back afterwards.
 """
 
 import asyncio
@@ -19,12 +19,10 @@ everruns_sdk = pytest.importorskip("everruns_sdk")
 
 
 def pytest_collection_modifyitems(items):
-    marker = pytest.mark.django_db(transaction=True, serialized_rollback=True)
     # sessions.create and messages.create warn that applications should call agents with an agent key.
     quiet = pytest.mark.filterwarnings("ignore:Everruns\\.(sessions|messages)\\.create:DeprecationWarning")
     for item in items:
         if "/tests/sdk/" in str(item.path).replace("\\", "/"):
-            item.add_marker(marker)
             item.add_marker(quiet)
 
 
