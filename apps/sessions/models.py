@@ -4,6 +4,7 @@ Messages are not a table: they are read back from `input.message`, `output.messa
 and `tool.completed` events (contract 3.3, "storage model").
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -25,6 +26,11 @@ class Session(PublicModel, UsageFields):
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="sessions")
     agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="sessions")
+    # Who created it (the admin's "owner" column); null for sessions made without a user (AUTH_MODE=none
+    # without one, commands, sessions older than the column) and when the user is deleted.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     title = models.TextField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     model = models.ForeignKey("llm.LlmModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -80,6 +86,9 @@ class Turn(PublicModel, UsageFields):
     # Liveness of the worker running this turn; a stale heartbeat means the worker died.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker_id = models.CharField(max_length=128, null=True, blank=True)
+    # The provider-side name of the model the turn's latest reasoning step called (written by the runner
+    # with the step's usage; shown to operators in the admin).
+    model = models.CharField(max_length=255, null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
