@@ -14,6 +14,13 @@ class EverrunsAdminSite(admin.AdminSite):
     site_header = "Everruns operations"
     site_title = "Everruns admin"
     index_title = "Operations"
+    index_template = "admin/everruns_index.html"
+
+    def index(self, request, extra_context=None):
+        """The admin index with the operations dashboard above the list of models."""
+        from .dashboard import dashboard_get
+
+        return super().index(request, {"dashboard": dashboard_get(), **(extra_context or {})})
 
 
 class EverrunsAdminConfig(AdminConfig):

@@ -99,6 +99,12 @@ class Turn(PublicModel, UsageFields):
                 name="one_open_turn_per_session",
             ),
         ]
+        # The operations dashboard (apps.runtime.dashboard): open turns, turns ended / started lately.
+        indexes = [
+            models.Index(fields=["status"], name="turn_status"),
+            models.Index(fields=["finished_at"], name="turn_finished_at"),
+            models.Index(fields=["created_at"], name="turn_created_at"),
+        ]
 
     def __str__(self) -> str:
         return f"turn {self.pk} ({self.status})"
@@ -122,7 +128,11 @@ class Event(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "sequence"], name="uniq_event_sequence"),
         ]
-        indexes = [models.Index(fields=["session", "type", "sequence"], name="event_session_type_seq")]
+        indexes = [
+            models.Index(fields=["session", "type", "sequence"], name="event_session_type_seq"),
+            # Model latency on the operations dashboard: only the (few) llm.generation events are indexed.
+            models.Index(fields=["ts"], condition=Q(type="llm.generation"), name="event_generation_ts"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} #{self.sequence}"

@@ -67,3 +67,18 @@ def failing_model(fake_model, openai_server):
     """The fake model answering 400 to every call: every turn on it fails."""
     openai_server.queue(*[Error(400, "bad request")] * 20)
     return fake_model
+
+
+@pytest.fixture
+def make_provider(default_org, settings):
+    """make_provider(name, base_url, api_key) -> an OpenAI-type provider created through the service."""
+    from apps.llm.services import llm_provider_create
+
+    settings.LLM_ALLOW_PRIVATE_BASE_URLS = True  # the fakes listen on 127.0.0.1
+
+    def _make(name: str, base_url: str, api_key: str = "sk-test"):
+        return llm_provider_create(
+            organization=default_org, name=name, provider_type="openai", base_url=base_url, api_key=api_key
+        )
+
+    return _make

@@ -99,3 +99,42 @@ def test_a_failed_turn_is_shown_failed_and_can_be_retried(logged_in, live_server
     assert "Retried" in page.inner_text(".messagelist")
     assert page.locator("tr.turn-row").count() == 2
     assert "queued" in page.locator("tr.turn-row").first.inner_text()
+
+
+def test_the_dashboard_shows_what_runs_and_what_failed(
+    logged_in, live_server, make_agent, make_session, failing_model, screenshot
+):
+    page = logged_in
+    agent = make_agent(name="Support bot")
+    for n in range(2):
+        say(make_session(for_agent=agent), f"question {n}")
+    say(make_session(model=failing_model), "this fails")
+    start_turn(make_session(), "running now")
+    page.goto(f"{live_server.url}/admin/")
+    card = page.locator("#dashboard")
+    assert page.locator("#dash-running .value").inner_text() == "1"
+    assert page.locator("#dash-failed-hour .value").inner_text() == "1"
+    assert "error rate 33.3% of 3" in page.locator("#dash-failed-hour").inner_text()
+    top = page.locator("#dash-top-agents tbody tr").first.inner_text()
+    assert "Support bot" in top
+    latency = page.locator("#dash-latency").inner_text()
+    assert "llmsim-default" in latency and "gpt-fake" in latency
+    assert "LLM providers" in page.inner_text("#content-main") and card.is_visible()
+    screenshot("dashboard")
+
+
+def test_test_a_providers_connection(logged_in, live_server, make_provider, openai_server, screenshot):
+    openai_server.api_key = "sk-right"
+    make_provider("Upstream OK", openai_server.base_url, "sk-right")
+    make_provider("Wrong key", openai_server.base_url, "sk-wrong")
+    page = logged_in
+    page.goto(f"{live_server.url}/admin/llm/llmprovider/")
+    for name in ("Upstream OK", "Wrong key"):
+        page.locator("#result_list tbody tr", has_text=name).locator("input.action-select").check()
+    page.select_option("select[name=action]", "test_connection")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist")
+    shown = page.inner_text(".messagelist")
+    assert f"Upstream OK: OK: Connected: {len(openai_server.models)} models listed" in shown
+    assert "Wrong key: FAILED: Provider rejected the API key" in shown
+    screenshot("provider-test-connection")
