@@ -223,12 +223,15 @@ class SessionAdmin(ReadOnlyAdmin):
         session = get_object_or_404(sessions, pk=unquote(object_id))
         if not self.has_view_permission(request, session):
             raise PermissionDenied
-        return _transcript_response([session], f"{ids.format_id('session', session.pk)}.transcript.json")
+        self.log_change(request, session, "Exported transcript")
+        return _transcript_response(transcript(session), f"{ids.format_id('session', session.pk)}.transcript.json")
 
-    @admin.action(description="Export transcripts of the selected sessions (JSON)")
+    @admin.action(description="Export transcripts of the selected sessions (JSON list)")
     def export_transcripts(self, request, queryset):
         sessions = list(queryset.select_related("agent", "organization"))
-        return _transcript_response(sessions, "transcripts.json")
+        for session in sessions:  # each export is in the session's admin history: who read what
+            self.log_change(request, session, "Exported transcript")
+        return _transcript_response([transcript(s) for s in sessions], "transcripts.json")
 
     def delete_model(self, request, obj: Session) -> None:
         services.session_delete(session=obj)
@@ -238,12 +241,8 @@ class SessionAdmin(ReadOnlyAdmin):
             services.session_delete(session=session)
 
 
-def _transcript_response(sessions: list[Session], filename: str) -> HttpResponse:
-    body = [transcript(s) for s in sessions]
-    response = HttpResponse(
-        json.dumps(body[0] if len(body) == 1 else body, ensure_ascii=False, indent=2),
-        content_type="application/json",
-    )
+def _transcript_response(body: object, filename: str) -> HttpResponse:
+    response = HttpResponse(json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -223,6 +223,10 @@ def test_export_the_transcript(staff, make_session):
     assert [m["role"] for m in body["messages"]] == ["user", "agent"]
     assert body["messages"][0]["content"][0]["text"] == "Tell me something"
     assert body["turns"][0]["status"] == "completed"
+    assert LogEntry.objects.get().change_message == "Exported transcript"
+    several = staff.post(SESSIONS, {"action": "export_transcripts", "_selected_action": [str(session.pk)]})
+    assert [t["session"]["title"] for t in json.loads(several.content)] == ["Exported"]
+    assert LogEntry.objects.count() == 2
 
 
 def test_events_and_turns_are_read_only(staff, make_session):

@@ -1,7 +1,7 @@
 """The task results list: a run_turn task whose turn failed reads "failed" in its turn outcome."""
 
 import pytest
-from django.core.management import call_command
+from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from apps.core.ids import format_id
@@ -14,10 +14,23 @@ TASKS = "/admin/django_tasks_database/dbtaskresult/"
 
 
 def _post_and_work(session, text: str, capture) -> None:
-    """A user message (its task enqueued on commit), then a db_worker runs the queued tasks and exits."""
+    """A user message (its task enqueued on commit), then db_worker's own code claims and runs each queued
+    task (its loop would close the test's database connection between tasks)."""
     with capture(execute=True):
         message_create(session=session, content=[{"type": "text", "text": text}])
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
+    for row in DBTaskResult.objects.ready():
+        row.claim(worker.worker_id)
+        worker.run_task(row)
 
 
 def test_a_failed_turn_is_failed_in_the_task_results(
