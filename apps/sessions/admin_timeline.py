@@ -125,8 +125,6 @@ def event_summary(event: Event) -> str:
         outcome = _text(data.get("result")) if data.get("success") else f"error: {data.get('error')}"
         status = data.get("status") or ("ok" if data.get("success") else "error")
         return _cut(f"{data.get('tool_name')} → {status}: {outcome}")
-    if kind == EventType.TURN_FAILED:
-        return _cut(f"{data.get('error_code')}: {data.get('error')}")
     if kind == EventType.LLM_GENERATION:
         meta = data.get("metadata") or {}
         usage = meta.get("usage") or {}
@@ -138,11 +136,10 @@ def event_summary(event: Event) -> str:
         return _cut(str(data.get("error") or data.get("text_preview") or count))
     if kind in (EventType.OUTPUT_MESSAGE_DELTA, EventType.REASON_THINKING_DELTA):
         return _cut(str(data.get("delta") or ""))
-    if kind in (EventType.TURN_CANCELLED, EventType.TURN_PAUSED):
-        return _cut(str(data.get("reason") or ""))
-    if kind.startswith("file."):
-        return _cut(str(data.get("path") or ""))
-    return ""
+    # The rest, lifecycle events included (only apps.sessions.turns names those), by the fields they carry.
+    if data.get("error_code") or data.get("error"):
+        return _cut(f"{data.get('error_code') or 'error'}: {data.get('error') or ''}")
+    return _cut(str(data.get("reason") or data.get("path") or ""))
 
 
 def timeline_row(event: Event) -> dict:
@@ -153,7 +150,7 @@ def timeline_row(event: Event) -> dict:
         "turn_id": (event.context or {}).get("turn_id") or "",
         "summary": event_summary(event),
         "data": pretty_json(event.data),
-        "failed": event.type == EventType.TURN_FAILED,
+        "failed": event.type.endswith(".failed"),
     }
 
 
