@@ -4,7 +4,9 @@ import json
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import User
 from apps.core.ids import format_id
@@ -75,9 +77,6 @@ def test_filters_by_status_agent_and_organization(staff, make_session, make_agen
 
 def test_the_session_list_costs_the_same_queries_for_many_sessions(staff, make_session, django_assert_max_num_queries):
     def count() -> int:
-        from django.db import connection
-        from django.test.utils import CaptureQueriesContext
-
         with CaptureQueriesContext(connection) as queries:
             _html(staff, SESSIONS)
         return len(queries)
@@ -237,3 +236,17 @@ def test_events_and_turns_are_read_only(staff, make_session):
     assert 'name="_save"' not in html
     assert staff.get("/admin/agent_sessions/session/add/").status_code == 403
     assert staff.post(f"{TURNS}{turn.pk}/delete/").status_code == 403
+
+
+def test_the_session_page_costs_the_same_queries_however_long_the_session(
+    staff, make_session, django_assert_max_num_queries
+):
+    session = make_session()
+    say(session, "first")
+    url = f"{SESSIONS}{session.pk}/change/"
+    with CaptureQueriesContext(connection) as short:
+        _html(staff, url)
+    for n in range(10):
+        say(session, f"message {n}")
+    with django_assert_max_num_queries(len(short)):
+        _html(staff, url)
