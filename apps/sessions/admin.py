@@ -193,9 +193,11 @@ class SessionAdmin(ReadOnlyAdmin):
         event_type = request.GET.get("event_type") or ""
         if event_type not in EventType.__members__.values():
             event_type = ""
-        page = Paginator(timeline(session, event_type=event_type or None), EVENTS_PER_PAGE).get_page(
-            request.GET.get("events_page")
-        )
+        turn_key = request.GET.get("turn") or ""
+        if ids.parse_id("turn", turn_key) is None:
+            turn_key = ""
+        events = timeline(session, event_type=event_type or None, turn_key=turn_key or None)
+        page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("events_page"))
         messages_shown, messages_total = conversation(session)
         context = {
             "conversation": messages_shown,
@@ -205,6 +207,7 @@ class SessionAdmin(ReadOnlyAdmin):
             "events": [timeline_row(event) for event in page.object_list],
             "event_types": [t.value for t in EventType],
             "event_type": event_type,
+            "turn_key": turn_key,
             "can_operate": can_operate(request),
             **(extra_context or {}),
         }
@@ -271,6 +274,7 @@ class TurnAdmin(ReadOnlyAdmin):
     fields = (
         "api_id",
         "session_link",
+        "trace",
         "status_label",
         "cancel_requested",
         "model",
@@ -308,6 +312,11 @@ class TurnAdmin(ReadOnlyAdmin):
     def session_link(self, obj: Turn) -> str:
         url = reverse("admin:agent_sessions_session_change", args=[obj.session_id])
         return format_html('<a href="{}">{}</a>', url, ids.format_id("session", obj.session_id))
+
+    @admin.display(description="Trace")
+    def trace(self, obj: Turn) -> str:
+        url = reverse("admin:agent_sessions_session_change", args=[obj.session_id])
+        return format_html('<a href="{}?turn={}#timeline">events of this turn</a>', url, ids.format_id("turn", obj.pk))
 
     @admin.display(description="Agent", ordering="session__agent__name")
     def agent(self, obj: Turn) -> str:

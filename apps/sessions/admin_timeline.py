@@ -154,11 +154,14 @@ def timeline_row(event: Event) -> dict:
     }
 
 
-def timeline(session: Session, *, event_type: str | None) -> QuerySet[Event]:
-    """The session's events, newest first, optionally of one type (the page is cut by the caller)."""
+def timeline(session: Session, *, event_type: str | None, turn_key: str | None = None) -> QuerySet[Event]:
+    """The session's events, newest first, optionally of one type and of one turn (`turn_…`: the turn's trace)
+    (the page is cut by the caller)."""
     events = Event.objects.filter(session_id=session.pk)
     if event_type:
         events = events.filter(type=event_type)
+    if turn_key:
+        events = events.filter(context__turn_id=turn_key)
     return events.order_by("-sequence")
 
 

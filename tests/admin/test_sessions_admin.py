@@ -250,3 +250,18 @@ def test_the_session_page_costs_the_same_queries_however_long_the_session(
         say(session, f"message {n}")
     with django_assert_max_num_queries(len(short)):
         _html(staff, url)
+
+
+def test_the_timeline_of_one_turn(staff, make_session):
+    session = make_session()
+    say(session, "first")
+    say(session, "second")
+    first, second = Turn.objects.filter(session=session).order_by("created_at")
+    key = format_id("turn", second.pk)
+    html = _html(staff, f"{SESSIONS}{session.pk}/change/?turn={key}")
+    rows = html.split('class="event-row')[1:]
+    assert rows and all(key in row.split("</tr>")[0] for row in rows)
+    assert len(rows) == Event.objects.filter(session=session, context__turn_id=key).count()
+    assert f"only {key}" in html
+    trace = _html(staff, f"{TURNS}{first.pk}/change/")
+    assert f"?turn={format_id('turn', first.pk)}#timeline" in trace
