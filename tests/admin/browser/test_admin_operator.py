@@ -9,9 +9,8 @@ from apps.core.ids import format_id
 from apps.sessions.models import Turn
 from tests.admin.conftest import say, start_turn, worker_continues
 
-# live_server needs committed rows (transaction=True); serialized_rollback restores the migration-seeded rows
-# after the flush, as the suite's other transactional tests do.
-pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.browser]
+# live_server needs committed rows (tests/conftest.py gives transactional tests their serialized rollback).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
 def test_log_in_and_find_a_session_in_the_list(logged_in, live_server, make_session, operator, screenshot):
