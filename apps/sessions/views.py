@@ -132,6 +132,7 @@ class SessionViewSet(
             capabilities=data.get("capabilities") or [],
             harness_id=data.get("harness_id"),
             harness_name=data.get("harness_name"),
+            created_by=request.user if getattr(request.user, "pk", None) else None,
         )
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 

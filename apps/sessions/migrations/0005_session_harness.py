@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agent_sessions', '0002_turn_paused'),
+        ('agent_sessions', '0004_dashboard_indexes'),
         ('harnesses', '0001_initial'),
     ]
 
