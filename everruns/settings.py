@@ -160,6 +160,30 @@ else:
         }
     }
 
+# --------------------------------------------------------------------------- cache (throttle buckets)
+# Shared by every process of a deployment, so a rate limit means the same with 1 or 20 web workers:
+# Redis when REDIS_URL is set, else a table in the main database (created by a migration,
+# apps/accounts/migrations/0004_cache_table.py). Never a per-process memory cache (docs/auth.md).
+REDIS_URL = env("REDIS_URL")
+CACHE_TABLE = "everruns_cache"
+CACHES: dict[str, dict[str, Any]]
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "everruns",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 10_000)},
+        }
+    }
+
 # --------------------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -182,6 +206,12 @@ AUTH_ADMIN_EMAIL = env("AUTH_ADMIN_EMAIL")
 AUTH_ADMIN_PASSWORD = env("AUTH_ADMIN_PASSWORD")
 AUTH_DISABLE_PASSWORD = env_bool("AUTH_DISABLE_PASSWORD", False)
 AUTH_DISABLE_SIGNUP = env_bool("AUTH_DISABLE_SIGNUP", False)
+# Where a registered user lands (docs/auth.md): "default" = a member (roles ["user"]) of the default
+# organization, as the contract says; "own" = the owner of a new organization of their own (hosted
+# multi-tenant use: strangers never share an organization).
+AUTH_SIGNUP_ORGANIZATION = env("AUTH_SIGNUP_ORGANIZATION", "default").strip().lower()
+if AUTH_SIGNUP_ORGANIZATION not in {"default", "own"}:
+    raise ImproperlyConfigured("AUTH_SIGNUP_ORGANIZATION must be 'default' or 'own'")
 
 # --------------------------------------------------------------------------- security
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -371,9 +401,10 @@ LLM_ALLOW_PRIVATE_BASE_URLS = env_bool("LLM_ALLOW_PRIVATE_BASE_URLS", False)
 
 # ------------------------------------------------ authentication cache (apps/accounts, docs/auth.md)
 # Seconds a worker process reuses a successful API-key / JWT lookup (user, membership, organization)
-# instead of querying again; 0 disables, at most 5. Revocation by API/admin applies at once in the
-# process that handled it and within this many seconds in the other worker processes.
-AUTH_CACHE_SECONDS = float(env("AUTH_CACHE_SECONDS", "2"))
+# instead of querying again; at most 5. Off (0) by default: revocation, role changes and deactivation
+# then apply on the very next request in every process (measured choice: docs/auth.md). With a value
+# above 0 they apply at once in the process that made the change and within this many seconds elsewhere.
+AUTH_CACHE_SECONDS = float(env("AUTH_CACHE_SECONDS", "0"))
 
 # ------------------------------------------------ sessions: message limits, DB pool (apps/sessions, docs/streaming.md)
 # One posted message (POST /v1/sessions/{id}/messages): more -> 400 "Input exceeds allowed limits".

@@ -89,8 +89,22 @@ def _api_key(org) -> str:
     return str(api_key.pk)
 
 
+def _org(org) -> str:
+    return format_id("org", org.pk)
+
+
+def _member(org) -> str:
+    from apps.accounts.models import Membership, User
+
+    user = User.objects.create_user(email=f"org-member-{uuid.uuid4().hex[:8]}@example.com", password=None)
+    Membership.objects.create(user=user, organization=org, role="member")
+    return str(user.pk)
+
+
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
+    "org": _org,
+    "member": _member,
     "agent": _agent,
     "session": _session,
     "provider": _provider,
@@ -99,6 +113,8 @@ FACTORIES: dict[str, Callable] = {
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
+    "org": lambda: format_id("org", uuid7()),
+    "member": lambda: str(uuid.uuid4()),
     "agent": lambda: format_id("agent", uuid7()),
     "session": lambda: format_id("session", uuid7()),
     "provider": lambda: format_id("provider", uuid7()),
@@ -112,6 +128,8 @@ KWARG_KINDS = {
     "provider_id": "provider",
     "model_id": "model",
     "key_id": "api_key",
+    "org": "org",
+    "user_id": "member",
 }
 # Kwargs that are not organization-owned rows: a fixed, valid value.
 FIXED_VALUES = {"path": "notes.txt"}
