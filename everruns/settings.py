@@ -52,7 +52,10 @@ def database_from_url(url: str) -> dict:
     parsed = urlparse(url)
     if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL (SQLite is the default without it)")
-    options = dict(parse_qsl(parsed.query))
+    options: dict[str, Any] = dict(parse_qsl(parsed.query))
+    # Fail fast when PostgreSQL is unreachable: a request answers 503 after this many seconds instead of
+    # hanging on the OS's TCP connect timeout (threads piling up); a ?connect_timeout= in the URL wins.
+    options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT_SECS", 2))
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")) or "everruns",
@@ -97,6 +100,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_tasks_db: its `db_worker` command (outage-proof, apps/runtime/management) wins.
+    "apps.runtime",
     "django_tasks_db",
     "apps.core",
     "apps.accounts",
@@ -105,7 +110,6 @@ INSTALLED_APPS = [
     "apps.agents",
     "apps.sessions",
     "apps.files",
-    "apps.runtime",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +261,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "EXCEPTION_HANDLER": "apps.core.exception_handler.exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.negotiation.JSONFirstContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "apps.core.metadata.ViewMetadata",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH_RATE", "10/min"),
@@ -278,6 +283,11 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation's error answers and the SSE frames, in one place (apps/core/openapi.py).
+        "apps.core.openapi.postprocess_error_responses",
+    ],
 }
 
 # --------------------------------------------------------------------------- tasks / runtime
@@ -371,9 +381,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # A running turn refreshes Turn.heartbeat_at every RUNTIME_HEARTBEAT_SECS; one whose heartbeat is older than
 # RUNTIME_TURN_LEASE_SECS belongs to a dead worker and is resumed elsewhere (checked every
 # RUNTIME_RECOVERY_INTERVAL_SECS by each worker process).
-RUNTIME_TURN_LEASE_SECS = env_int("RUNTIME_TURN_LEASE_SECS", 30)
-RUNTIME_HEARTBEAT_SECS = env_int("RUNTIME_HEARTBEAT_SECS", 5)
-RUNTIME_RECOVERY_INTERVAL_SECS = env_int("RUNTIME_RECOVERY_INTERVAL_SECS", 10)
+# Defaults keep a killed worker's turn resumed within 10 s (lease 6 + one sweep interval 2), never run twice
+# (every persisting write checks the lease; docs/runtime.md).
+RUNTIME_TURN_LEASE_SECS = env_int("RUNTIME_TURN_LEASE_SECS", 6)
+RUNTIME_HEARTBEAT_SECS = env_int("RUNTIME_HEARTBEAT_SECS", 2)
+RUNTIME_RECOVERY_INTERVAL_SECS = env_int("RUNTIME_RECOVERY_INTERVAL_SECS", 2)
+# db_worker: reconnect back-off during a database outage (apps/runtime/management/commands/db_worker.py).
+DB_WORKER_BACKOFF_MIN_SECS = float(env("DB_WORKER_BACKOFF_MIN_SECS", "0.5"))
+DB_WORKER_BACKOFF_MAX_SECS = float(env("DB_WORKER_BACKOFF_MAX_SECS", "10"))
 # A queued turn with no task to run it (its enqueue was lost: the web process died right after the commit)
 # is enqueued again by the sweep once it has waited this long.
 RUNTIME_ENQUEUE_GRACE_SECS = env_int("RUNTIME_ENQUEUE_GRACE_SECS", 5)
@@ -421,6 +436,7 @@ if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backend
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": min(2, DB_POOL_MAX_SIZE),
         "max_size": DB_POOL_MAX_SIZE,
-        # A request waits this long for a free connection before failing.
-        "timeout": env_int("DB_POOL_TIMEOUT_SECS", 10),
+        # A request waits this long for a connection before failing (503): for a free one under load, or
+        # while the pool reconnects during a database outage. Short, so an outage fails fast too.
+        "timeout": env_int("DB_POOL_TIMEOUT_SECS", 3),
     }

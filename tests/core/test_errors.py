@@ -212,3 +212,18 @@ def test_csrf_still_guards_cookie_authenticated_writes_on_known_routes():
     # so an unauthenticated POST reaches the view and its own validation.
     response = client.post("/v1/_test/echo", data={"name": ""}, format="json")
     assert_envelope(response, 400, "Invalid request")
+
+
+# ---- found by schemathesis (tests/test_schemathesis.py) ----
+def test_options_with_a_json_body_on_a_filesystem_route_is_not_a_500(api_client, session):
+    from apps.core.ids import format_id
+
+    url = f"/v1/sessions/{format_id('session', session.pk)}/fs/notes.txt"
+    response = api_client.options(url, data='{"content": ""}', content_type="application/json")
+    assert response.status_code == 200
+    assert {"GET", "PUT", "DELETE"} <= {m.strip() for m in response["Allow"].split(",")}
+
+
+def test_empty_status_filter_is_a_bad_value_not_no_filter(api_client):
+    assert_envelope(api_client.get("/v1/agents?status="), 400, "Invalid request")
+    assert api_client.get("/v1/agents?status=archived").status_code == 200
