@@ -60,17 +60,18 @@ def _recovery_loop() -> None:
     from django.db import close_old_connections, connection
 
     from .scheduling import turns_recover_stale
-    from .workers import worker_process_beat
+    from .workers import DATABASE_ERRORS, OutageLog, worker_process_beat
 
+    outage = OutageLog("turn recovery")  # a database outage is logged once, not every interval
     time.sleep(0.5)  # let the worker finish starting
     while True:
         try:
             close_old_connections()
             worker_process_beat()
-        except Exception:
-            logger.exception("worker heartbeat failed")
-        try:
             turns_recover_stale()
+            outage.ok()
+        except DATABASE_ERRORS as exc:
+            outage.failed(exc)
         except Exception:
             logger.exception("turn recovery sweep failed")
         finally:
