@@ -226,4 +226,5 @@ def test_options_with_a_json_body_on_a_filesystem_route_is_not_a_500(api_client,
 
 def test_empty_status_filter_is_a_bad_value_not_no_filter(api_client):
     assert_envelope(api_client.get("/v1/agents?status="), 400, "Invalid request")
+    assert_envelope(api_client.get("/v1/models?source="), 400, "Invalid request")
     assert api_client.get("/v1/agents?status=archived").status_code == 200
