@@ -4,7 +4,8 @@ A throwaway PostgreSQL server of its own (initdb + pg_ctl on a free port in a te
 `postgres` user when the tests run as root) so stopping it disturbs nobody else. One db_worker runs a turn
 whose simulated model takes a few seconds; the server is stopped mid-turn and started again; the worker
 process must still be alive, have logged the outage once, and the turn must complete exactly once
-(resumed by recovery after its lease, from its stored events).
+(resumed by recovery after its lease, from its stored events). Meanwhile web requests answer 503 fast and
+recover by themselves.
 """
 
 import glob
@@ -17,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bench.stack import Stack, free_port
@@ -143,9 +145,16 @@ def test_turn_completes_after_the_database_comes_back(postgres_server, tmp_path)
             # Mid-turn: the turn started and the model is still "thinking" (4 s of simulated latency).
             _wait_for(lambda: "turn.started" in state()[2], 60, "the turn to start")
             postgres_server.stop()
-            time.sleep(4)  # longer than the worker's first back-off steps, shorter than the turn
+            # Web requests fail fast with the envelope (connect timeout 2 s, pool wait 3 s; it was ~10 s).
+            started = time.monotonic()
+            response = httpx.get(stack.url("/v1/agents"), timeout=30)
+            assert (response.status_code, response.json()) == (503, {"error": "Service unavailable", "status": 503})
+            assert time.monotonic() - started < 6
+            time.sleep(max(0.0, 4 - (time.monotonic() - started)))  # past the worker's first back-off steps
             assert worker.poll() is None, "the worker exited during the outage"
             postgres_server.start()
+            # ... and recover by themselves once it is back.
+            _wait_for(lambda: httpx.get(stack.url("/v1/agents"), timeout=30).status_code == 200, 30, "the web")
             _wait_for(lambda: state()[0] == "idle", 90, "the turn to complete after the database returned")
             assert worker.poll() is None
         finally:
