@@ -99,6 +99,8 @@ def _member(org) -> str:
     user = User.objects.create_user(email=f"org-member-{uuid.uuid4().hex[:8]}@example.com", password=None)
     Membership.objects.create(user=user, organization=org, role="member")
     return str(user.pk)
+
+
 def _webhook_row(org):
     from apps.webhooks.models import Webhook
 
