@@ -55,7 +55,11 @@ AUTHENTICATED_ERRORS = {
     "403": "Forbidden: X-Org-Id names an organization the caller is not a member of, or the role is not enough",
 }
 PATH_ERRORS = {"404": "Not found: unknown id, or another organization's (indistinguishable)"}
-BODY_ERRORS = {"415": "Unsupported media type: request bodies are JSON"}
+BODY_ERRORS = {
+    "415": "Unsupported media type: request bodies are JSON",
+    # A body may name other rows (agent_id, session_id, model ids): unknown or another organization's -> 404.
+    "404": "Not found: an id in the path or body names nothing in this organization",
+}
 THROTTLED_ERRORS = {"429": "Too many requests (Retry-After; RateLimit headers on every response)"}
 
 # Extras: answers particular operations give, from their services (method, path regex) -> {status: description}.
