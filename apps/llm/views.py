@@ -70,7 +70,7 @@ def filter_models(request, queryset):
     if search:
         queryset = queryset.filter(Q(model_id__icontains=search) | Q(display_name__icontains=search))
     source = request.query_params.get("source")
-    if source:
+    if source is not None:  # `?source=` (empty) is a bad value, not "no filter"
         if source not in SOURCES:
             raise InvalidRequest(log_detail="unknown model source")
         queryset = queryset.filter(source=source)

@@ -61,6 +61,7 @@ from .conversation import History, build_history
 from .progress import handled_sequence, mark_handled
 from .scheduling import Lease, turn_claim, worker_id_new
 from .tools import ToolCallPlan, ToolOutcome, run_tool_calls
+from .workers import DATABASE_ERRORS
 
 logger = logging.getLogger("everruns.runtime")
 
@@ -211,6 +212,10 @@ class TurnRunner:
             self.finish_cancelled()
         except TurnFailed as failure:
             self.finish_failed(failure.error_code, failure.detail)
+        except DATABASE_ERRORS:
+            # The database went away: not the turn's failure. The worker rides out the outage; the turn's
+            # lease expires and recovery resumes it from its stored events once the database is back.
+            raise
         except Exception as exc:
             # A bug must not leave the session active: end the turn like an LLM failure.
             logger.exception("%s failed unexpectedly", self.turn_key)
