@@ -25,6 +25,7 @@ PREFIXES = {
     "model": "model",
     "image": "img",
     "file": "file",
+    "principal": "principal",  # a session's owner (apps.sessions: the owning user's id)
 }
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")

@@ -12,8 +12,8 @@ States::
     ----                                                     -------
                 queue (message arrives)                      started ──begin──> active
                         │                                    idle    ──begin──> active
-                        v                                    active  ──pause──> waiting_for_tool_results
-        ┌──────────> queued ──claim+begin──> running          waiting_for_tool_results ──resume──> active
+                        v                                    active  ──pause──> waitingfortoolresults
+        ┌──────────> queued ──claim+begin──> running          waitingfortoolresults ──resume──> active
         │               │   <──requeue (lease    │  │         active ──finish/idle──> idle
         │               │       expired)         │  │         (no terminal state: a session lives on)
         │               │ claim (cancel          │  pause
@@ -33,7 +33,7 @@ Who calls what:
                     (`session.activated`, `turn.started`), takes over a running turn whose lease expired
                     (`Turn.resumed` = True, no events), creates a follow-up turn for an unanswered
                     message, or settles a queued turn cancelled before it started.
-- `pause`           the runner: running -> paused, session `waiting_for_tool_results` (the status the
+- `pause`           the runner: running -> paused, session `waitingfortoolresults` (the status the
                     published spec uses for a session waiting for its client), `turn.paused`. A paused
                     turn is a row, not a waiting thread: the worker returns.
 - `resume`          whoever receives the client's answer: paused -> queued (session `active` again),
@@ -290,7 +290,7 @@ def pause(*, turn: Turn, worker_id: str, reason: str, request: dict | None = Non
     the client is asked for, published in `turn.paused`).
 
     running -> paused (no worker, no heartbeat: the recovery sweep leaves it alone), session ->
-    `waiting_for_tool_results`, `turn.paused`. The worker then returns; the turn waits in the database,
+    `waitingfortoolresults`, `turn.paused`. The worker then returns; the turn waits in the database,
     and `resume` hands it to whichever worker claims it next. Raises TurnLost when `worker_id` no longer
     owns the running turn.
     """

@@ -18,7 +18,7 @@ from apps.core.pagination import SessionPagination
 from apps.core.permissions import OrgScopedMixin, request_organization
 
 from . import selectors, services
-from .events import EventFilter, event_to_dict
+from .events import EventFilter, EventQuery, event_to_dict
 from .models import Session
 from .serializers import (
     CancelTurnResponseSerializer,
@@ -40,6 +40,23 @@ EVENT_FILTER_PARAMETERS = [
     OpenApiParameter(
         "exclude", str, many=True, explode=True, description="Drop these event types, after `types` (max 25)."
     ),
+]
+EVENT_QUERY_PARAMETERS = [
+    OpenApiParameter("after_sequence", int, description="Only events with sequence > this (with since_id: the later)."),
+    OpenApiParameter("before_sequence", int, description="Only events with sequence < this."),
+    OpenApiParameter(
+        "limit",
+        int,
+        description="1..1000: the last N matching events, oldest first (newest first with order_desc); "
+        "the response then has X-Total-Count. Without it every matching event is returned.",
+    ),
+    OpenApiParameter("order_desc", bool, description="Newest first."),
+    OpenApiParameter("turn_id", str, description="Only events of this turn (context.turn_id, turn_…)."),
+    OpenApiParameter("trace_id", str, description="context.trace_id equals this."),
+    OpenApiParameter("exec_id", str, description="context.exec_id equals this."),
+    OpenApiParameter("tool_name", str, description="data.tool_name equals this (tool.* events)."),
+    OpenApiParameter("from_ts", OpenApiTypes.DATETIME, description="ts >= this (RFC 3339)."),
+    OpenApiParameter("to_ts", OpenApiTypes.DATETIME, description="ts <= this (RFC 3339)."),
 ]
 
 
@@ -96,18 +113,29 @@ class SessionViewSet(
     pagination_class = SessionPagination
     id_prefix = "session"
     not_found_message = "Session not found"
-    # PATCH only: the contract has no PUT for sessions.
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # PATCH for sessions (the contract has no PUT of a session); PUT only for .../pin.
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         if self.action == "list":
+            params = self.request.query_params
             return selectors.session_list(
-                organization=request_organization(self.request), agent_id=self.request.query_params.get("agent_id")
+                organization=request_organization(self.request),
+                agent_id=params.get("agent_id"),
+                user=self.request.user,
+                search=params.get("search"),
+                pinned=params.get("pinned"),
             )
+        if self.action in ("retrieve", "partial_update"):
+            return selectors.with_pinned(super().get_queryset(), self.request.user)
         return super().get_queryset()
 
     @extend_schema(
-        parameters=[OpenApiParameter("agent_id", str, description="Only this agent's sessions (agent_…).")],
+        parameters=[
+            OpenApiParameter("agent_id", str, description="Only this agent's sessions (agent_…)."),
+            OpenApiParameter("search", str, description="Title contains this (case-insensitive)."),
+            OpenApiParameter("pinned", bool, description="Only sessions the caller pinned (true) or did not (false)."),
+        ],
         responses=SessionSerializer(many=True),
     )
     def list(self, request, *args, **kwargs):
@@ -130,17 +158,41 @@ class SessionViewSet(
             tags=data.get("tags") or [],
             model=data.get("model_id"),
             capabilities=data.get("capabilities") or [],
+            tools=data.get("tools") or [],
+            initial_files=data.get("initial_files") or [],
+            system_prompt=data.get("system_prompt"),
+            locale=data.get("locale"),
+            hints=data.get("hints"),
+            owner=request.user if request.user.is_authenticated else None,
+            workspace_id=data.get("workspace_id"),
         )
+        session.pinned = False  # type: ignore[attr-defined]  # a new session is nobody's pin yet
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SessionUpdateSerializer, responses=SessionSerializer)
     def partial_update(self, request, pk=None):
-        """Update title, tags, model override or session capabilities (lists are replaced)."""
+        """Update title, tags, locale, model override and the session's layers (lists are replaced)."""
         session = self.get_object()
         serializer = SessionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_update(session=session, data=serializer.validated_data)
         return Response(SessionSerializer(session).data)
+
+    @extend_schema(
+        methods=["PUT"], request=None, responses={204: None, 404: OpenApiResponse(description="Session not found")}
+    )
+    @extend_schema(
+        methods=["DELETE"], request=None, responses={204: None, 404: OpenApiResponse(description="Session not found")}
+    )
+    @action(detail=True, methods=["put", "delete"])
+    def pin(self, request, pk=None):
+        """PUT: pin the session for the caller. DELETE: unpin it. Both idempotent; `is_pinned` shows it."""
+        session = self.get_object()
+        if request.method == "PUT":
+            services.session_pin(session=session, user=request.user)
+        else:
+            services.session_unpin(session=session, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def perform_destroy(self, instance):
         services.session_delete(session=instance)
@@ -188,19 +240,23 @@ class SessionViewSet(
         return Response(selectors.message_from_event(event), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=EVENT_FILTER_PARAMETERS,
+        parameters=EVENT_FILTER_PARAMETERS + EVENT_QUERY_PARAMETERS,
         responses=inline_serializer(
             "EventList", {"data": EventSerializer(many=True), "total": serializers.IntegerField()}
         ),
     )
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
-        """The session's events in sequence order, filtered (not paginated)."""
+        """The session's events in sequence order, filtered (not paginated; `limit` takes the last N)."""
         session = self.get_object()
         event_filter = EventFilter.from_query(request.query_params)
+        query = EventQuery.from_query(request.query_params)
         after = selectors.event_cursor(session_id=session.pk, since_id=event_filter.since_id)
-        rows = selectors.event_list(session_id=session.pk, event_filter=event_filter, after_sequence=after)
-        return json_list_response(rows.iterator(chunk_size=LIST_CHUNK_ROWS), event_to_dict)
+        rows = selectors.event_list(session_id=session.pk, event_filter=event_filter, after_sequence=after, query=query)
+        response = json_list_response(rows.iterator(chunk_size=LIST_CHUNK_ROWS), event_to_dict)
+        if query.limit is not None:
+            response["X-Total-Count"] = str(selectors.event_total(session.pk))
+        return response
 
 
 class EventStreamRenderer(BaseRenderer):
