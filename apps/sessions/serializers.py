@@ -279,6 +279,47 @@ class SessionUpdateSerializer(SessionLayersSerializer):
     agent_id = PublicIdField("agent", required=False, help_text="Immutable: only the session's own agent is accepted.")
 
 
+class SessionForkSerializer(serializers.Serializer):
+    """ForkSessionRequest plus `sequence` (our addition: the fork point; default the parent's latest event).
+    Omitted fields inherit the parent's; `title` defaults to "{parent title} (fork)"."""
+
+    sequence = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    title = StrictCharField(required=False, allow_null=True, allow_blank=True)
+    tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
+    agent_id = PublicIdField("agent", required=False, allow_null=True)
+    model_id = PublicIdField("model", required=False, allow_null=True)
+    locale = serializers.RegexField(LOCALE_PATTERN, max_length=35, required=False, allow_null=True)
+    system_prompt = StrictCharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+
+
+class SessionResumeResponseSerializer(serializers.Serializer):
+    """ResumeSessionResponse (what the SDK parses) plus the turn that will run again."""
+
+    session_id = StrictCharField()
+    resumed_budgets = serializers.IntegerField(help_text="Always 0: this server has no budgets.")
+    turn_id = StrictCharField()
+    status = StrictCharField(help_text="queued")
+
+
+class SecretsSetSerializer(serializers.Serializer):
+    """BatchSetSecretsRequest: `{"secrets": {name: value}}`; names and values are checked by the service
+    (apps.sessions.secrets), so no value ever reaches a validation message or a log."""
+
+    secrets = serializers.DictField(help_text="Secret name -> value; existing names are overwritten.")
+
+
+class SecretsSetResponseSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class SecretInfoSerializer(serializers.Serializer):
+    """A secret's name and timestamps: values are never returned."""
+
+    name = StrictCharField()
+    created_at = TimestampField()
+    updated_at = TimestampField()
+
+
 class CancelTurnResponseSerializer(serializers.Serializer):
     status = StrictCharField()
     message = StrictCharField()

@@ -14,10 +14,12 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from apps.core.exceptions import InvalidRequest
+from apps.core.ids import format_id
 from apps.core.pagination import SessionPagination
 from apps.core.permissions import OrgScopedMixin, request_organization
 
-from . import selectors, services
+from . import forks, secrets, selectors, services
 from .events import EventFilter, EventQuery, event_to_dict
 from .models import Session
 from .serializers import (
@@ -25,7 +27,12 @@ from .serializers import (
     EventSerializer,
     MessageCreateSerializer,
     MessageSerializer,
+    SecretInfoSerializer,
+    SecretsSetResponseSerializer,
+    SecretsSetSerializer,
     SessionCreateSerializer,
+    SessionForkSerializer,
+    SessionResumeResponseSerializer,
     SessionSerializer,
     SessionUpdateSerializer,
     session_to_dict,
@@ -99,6 +106,27 @@ def json_list_response(rows: Iterable, render: Callable[[Any], dict]) -> Streami
     return StreamingJSONResponse(body(), content_type="application/json")
 
 
+def jsonl_lines(message_events: Iterable) -> Iterator[bytes]:
+    """One message per line (the spec's session export), built by the messages endpoint's code."""
+    encoder = JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    for event in message_events:
+        yield encoder.encode(selectors.message_from_event(event)).encode() + b"\n"
+
+
+def transcript_json(session) -> Iterator[bytes]:
+    """`{"session": …, "messages": [...], "events": [...]}` streamed: the session as GET shows it, then its
+    messages and every event clients may see (`types` unfiltered), each list read in chunks."""
+    encoder = JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    yield b'{"session":' + encoder.encode(session_to_dict(session)).encode() + b',"messages":['
+    for index, event in enumerate(selectors.message_events(session).iterator(chunk_size=LIST_CHUNK_ROWS)):
+        yield (b"," if index else b"") + encoder.encode(selectors.message_from_event(event)).encode()
+    yield b'],"events":['
+    rows = selectors.event_list(session_id=session.pk, event_filter=EventFilter())
+    for index, event in enumerate(rows.iterator(chunk_size=LIST_CHUNK_ROWS)):
+        yield (b"," if index else b"") + encoder.encode(event_to_dict(event)).encode()
+    yield b"]}"
+
+
 class SessionViewSet(
     OrgScopedMixin,
     mixins.ListModelMixin,
@@ -126,7 +154,7 @@ class SessionViewSet(
                 search=params.get("search"),
                 pinned=params.get("pinned"),
             )
-        if self.action in ("retrieve", "partial_update"):
+        if self.action in ("retrieve", "partial_update", "export"):
             return selectors.with_pinned(super().get_queryset(), self.request.user)
         return super().get_queryset()
 
@@ -196,6 +224,100 @@ class SessionViewSet(
 
     def perform_destroy(self, instance):
         services.session_delete(session=instance)
+
+    @extend_schema(
+        request=SessionForkSerializer,
+        responses={
+            201: SessionSerializer,
+            400: OpenApiResponse(description="Invalid request (e.g. sequence out of range)"),
+            404: OpenApiResponse(description="Session, agent or model not found"),
+            409: OpenApiResponse(description="Session is mid-turn and cannot be forked"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def fork(self, request, pk=None):
+        """Fork the session at an event sequence (default: its latest) into an independent copy."""
+        session = self.get_object()
+        serializer = SessionForkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        fork = forks.session_fork(
+            session=session,
+            owner=request.user if request.user.is_authenticated else None,
+            sequence=data.pop("sequence", None),
+            **data,
+        )
+        fork.pinned = False  # type: ignore[attr-defined]  # a new session is nobody's pin yet
+        return Response(SessionSerializer(fork).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: SessionResumeResponseSerializer,
+            422: OpenApiResponse(description="A turn is in progress, or the last turn completed"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Run the session's failed or cancelled last turn again (a new turn for the same message)."""
+        session = self.get_object()
+        turn = forks.session_resume(session=session)
+        body = {"session_id": format_id("session", session.pk), "resumed_budgets": 0}
+        return Response({**body, "turn_id": format_id("turn", turn.pk), "status": turn.status})
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                description="jsonl (default): one message per line; json: "
+                "{session, messages, events}, every event included.",
+            )
+        ],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        """Download the session's transcript: its messages as JSONL, or session, messages and events as JSON."""
+        session = self.get_object()
+        export_format = request.query_params.get("format") or "jsonl"
+        if export_format not in ("jsonl", "json"):
+            raise InvalidRequest(f"Unsupported export format: {export_format}"[:200])
+        key = format_id("session", session.pk)
+        if export_format == "jsonl":
+            response = StreamingJSONResponse(
+                jsonl_lines(selectors.message_events(session).iterator(chunk_size=LIST_CHUNK_ROWS)),
+                content_type="application/x-ndjson",
+            )
+        else:
+            response = StreamingJSONResponse(transcript_json(session), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{key}.{export_format}"'
+        return response
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id="sessions_secrets_list",
+        responses=inline_serializer(
+            "SecretList", {"data": SecretInfoSerializer(many=True), "total": serializers.IntegerField()}
+        ),
+    )
+    @extend_schema(
+        methods=["PUT"],
+        operation_id="sessions_secrets_set",
+        request=SecretsSetSerializer,
+        responses={200: SecretsSetResponseSerializer, 400: OpenApiResponse(description="Invalid request")},
+    )
+    @action(detail=True, methods=["get", "put"], url_path="storage/secrets")
+    def storage_secrets(self, request, pk=None):
+        """PUT: store secrets (encrypted, write-only; handed to the session's tools). GET: their names only."""
+        session = self.get_object()
+        if request.method == "GET":
+            rows = secrets.session_secret_names(session=session)
+            return Response({"data": SecretInfoSerializer(rows, many=True).data, "total": len(rows)})
+        serializer = SecretsSetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        count = secrets.session_secrets_set(session=session, secrets=serializer.validated_data["secrets"])
+        return Response({"count": count})
 
     @extend_schema(
         request=None,
