@@ -16,6 +16,7 @@ from django.db import transaction
 
 from apps.core.exceptions import InputTooLarge, InvalidRequest
 from apps.llm import crypto
+from apps.llm.services import RotationResult
 
 from .models import Session, SessionSecret
 
@@ -84,3 +85,32 @@ def secrets_for_tools(session_id: uuid.UUID | str) -> dict[str, str]:
         except crypto.DecryptionFailed as exc:
             logger.error("secret %r of session %s cannot be decrypted: %s", name, session_id, exc)
     return values
+
+
+def session_secrets_rotate(*, dry_run: bool = False) -> RotationResult:
+    """Re-encrypt every session secret with the current (first) key of ENCRYPTION_KEYS (`manage.py
+    rotate_encryption_keys` runs it: registered in apps.sessions.apps). Row by row under a row lock, so a
+    partial run is safe to repeat; a secret that does not decrypt is reported (`session/name`) and left."""
+    result = RotationResult()
+    target = crypto.current_key_id()
+    if target is None:
+        raise crypto.EncryptionNotConfigured
+    for pk in SessionSecret.objects.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            row = SessionSecret.objects.select_for_update().filter(pk=pk).first()
+            if row is None:
+                continue
+            if row.key_id == target:
+                result.current += 1
+                continue
+            try:
+                value = crypto.decrypt(row.value_encrypted, key_id=row.key_id, aad=_aad(row.session_id, row.name))
+            except crypto.DecryptionFailed as exc:
+                logger.error("cannot rotate secret %r of session %s: %s", row.name, row.session_id, exc)
+                result.failed.append(f"session_{row.session_id.hex}/{row.name}")
+                continue
+            if not dry_run:
+                row.value_encrypted, row.key_id = crypto.encrypt(value, aad=_aad(row.session_id, row.name))
+                row.save(update_fields=["value_encrypted", "key_id", "updated_at"])
+            result.rotated += 1
+    return result

@@ -317,3 +317,29 @@ def test_secrets_of_another_organization_are_404(api_client, other_org_client, n
     assert other_org_client.get(f"{url}/storage/secrets").status_code == 404
     response = other_org_client.put(f"{url}/storage/secrets", {"secrets": {"A": "1"}}, format="json")
     assert response.json() == {"error": "Session not found", "status": 404}
+
+
+def test_key_rotation_re_encrypts_session_secrets(api_client, new_session, settings):
+    import base64
+    import io
+
+    from django.core.management import call_command
+
+    from apps.sessions.models import SessionSecret
+    from apps.sessions.secrets import secrets_for_tools
+
+    old = "old:" + base64.b64encode(b"o" * 32).decode()
+    new = "new:" + base64.b64encode(b"n" * 32).decode()
+    settings.ENCRYPTION_KEYS = old
+    url = new_session()
+    api_client.put(f"{url}/storage/secrets", {"secrets": {"TOKEN": SECRET}}, format="json")
+    row = SessionSecret.objects.get()
+    assert row.key_id == "old"
+
+    settings.ENCRYPTION_KEYS = f"{new},{old}"
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    assert "session secrets: re-encrypted 1 key(s) with key id 'new'" in out.getvalue()
+    settings.ENCRYPTION_KEYS = new  # the old key is gone: the secret still decrypts
+    assert SessionSecret.objects.get().key_id == "new"
+    assert secrets_for_tools(row.session_id) == {"TOKEN": SECRET}

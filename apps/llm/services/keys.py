@@ -1,6 +1,7 @@
 """Provider API keys: encrypted at rest (apps/llm/crypto.py), write-only, with the operator's env fallback."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -129,3 +130,13 @@ def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
                 llm_provider_set_api_key(provider=provider, api_key=plaintext)
             result.rotated += 1
     return result
+
+
+# Everything encrypted with the ENCRYPTION_KEYS ring, by what it is: `manage.py rotate_encryption_keys` runs
+# each. Apps above this one add theirs (apps.sessions: session secrets) with `key_rotation_register`.
+KEY_ROTATIONS: dict[str, Callable[..., RotationResult]] = {"provider API keys": llm_provider_keys_rotate}
+
+
+def key_rotation_register(label: str, rotate: Callable[..., RotationResult]) -> None:
+    """Add a `rotate(dry_run=...) -> RotationResult` for other rows encrypted with the same key ring."""
+    KEY_ROTATIONS[label] = rotate
