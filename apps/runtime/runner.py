@@ -214,7 +214,9 @@ class TurnRunner:
         self.generation_cursor = handled_sequence(self.session_id)
         refs = list(self.agent.capabilities or []) + list(session.capabilities or [])
         resolved = registry.resolve(refs)
-        self.system_prompt = registry.build_system_prompt(refs, self.agent.system_prompt or "")
+        # The session's own system prompt comes first, then the agent's (the spec: "prepended to the agent's").
+        prompts = (session.system_prompt, self.agent.system_prompt)
+        self.system_prompt = registry.build_system_prompt(refs, "\n\n".join(p for p in prompts if p))
         self.tools = {tool.name: tool for tool in resolved.tools}
         self.secrets = secrets_for_tools(self.session_id) if self.tools else {}
         self.tool_configs: dict[str, dict] = {}

@@ -343,3 +343,13 @@ def test_key_rotation_re_encrypts_session_secrets(api_client, new_session, setti
     settings.ENCRYPTION_KEYS = new  # the old key is gone: the secret still decrypts
     assert SessionSecret.objects.get().key_id == "new"
     assert secrets_for_tools(row.session_id) == {"TOKEN": SECRET}
+
+
+# --------------------------------------------------------------------------- layers at turn time
+def test_the_session_prompt_is_prepended_to_the_agents(api_client, new_session):
+    url = new_session(system_prompt="Session rules first.")
+    say(api_client, url, "hi")
+    generation = api_client.get(f"{url}/events", {"types": "llm.generation"}).json()["data"][0]
+    system = generation["data"]["messages"][0]
+    assert system["role"] == "system"
+    assert system["content"][0]["text"].endswith("Session rules first.\n\nYou help.")
