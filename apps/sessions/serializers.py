@@ -269,10 +269,20 @@ class SessionLayersSerializer(serializers.Serializer):
 
 
 class SessionCreateSerializer(SessionLayersSerializer):
-    agent_id = PublicIdField("agent")
+    agent_id = PublicIdField("agent", required=False, allow_null=True)
+    agent_name = StrictCharField(
+        required=False, allow_null=True, max_length=255, help_text="The agent by name instead of by id."
+    )
     workspace_id = StrictCharField(
         required=False, allow_null=True, help_text="Workspaces do not exist on this server: any id is 404."
     )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("agent_id") is not None and attrs.get("agent_name") is not None:
+            raise serializers.ValidationError("agent_id and agent_name are mutually exclusive")
+        if attrs.get("agent_id") is None and attrs.get("agent_name") is None:
+            raise serializers.ValidationError("an agent is required")
+        return attrs
 
 
 class SessionUpdateSerializer(SessionLayersSerializer):

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.core import ids
-from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
+from apps.core.exceptions import Conflict, InputTooLarge, InvalidRequest, NotFound
 from apps.core.fields import format_ts
 from apps.core.scoping import get_in_org
 from apps.core.services import model_update
@@ -85,6 +85,20 @@ def agent_get_in_org(*, organization, agent: Agent | uuid.UUID) -> Agent:
             raise NotFound("Agent not found")
         return agent
     return get_in_org(Agent, organization=organization, not_found="Agent not found", public_id=agent)
+
+
+AGENT_NAME_AMBIGUOUS = "Agent name is ambiguous: use agent_id"
+
+
+def agent_by_name(*, organization, name: str) -> Agent:
+    """The organization's one active agent called `name` (the SDK's `agent_name`): none -> 404, several -> 409
+    (agent names are not unique)."""
+    agents = list(Agent.objects.filter(organization_id=organization.pk, name=name, status=Agent.STATUS_ACTIVE)[:2])
+    if not agents:
+        raise NotFound("Agent not found")
+    if len(agents) > 1:
+        raise Conflict(AGENT_NAME_AMBIGUOUS)
+    return agents[0]
 
 
 def _model_in_org(organization, model):

@@ -179,9 +179,13 @@ class SessionViewSet(
         serializer = SessionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        organization = request_organization(request)
+        agent = data.get("agent_id")
+        if agent is None:
+            agent = services.agent_by_name(organization=organization, name=data["agent_name"])
         session = services.session_create(
-            organization=request_organization(request),
-            agent=data["agent_id"],
+            organization=organization,
+            agent=agent,
             title=data.get("title"),
             tags=data.get("tags") or [],
             model=data.get("model_id"),

@@ -188,3 +188,20 @@ def test_list_queries_do_not_grow_with_pins(make_user, client_for, agent_id, dja
     with django_assert_max_num_queries(baseline):
         body = client.get("/v1/sessions?limit=100").json()
     assert body["total"] == 16 and all(row["is_pinned"] for row in body["data"])
+
+
+def test_agent_by_name(api_client, make_agent):
+    from apps.core.ids import format_id
+
+    helper = make_agent(name="support")
+    session = api_client.post("/v1/sessions", {"agent_name": "support"}, format="json")
+    assert session.status_code == 201, session.content
+    assert session.json()["agent_id"] == format_id("agent", helper.public_id)
+    missing = api_client.post("/v1/sessions", {"agent_name": "nobody"}, format="json")
+    assert missing.json() == {"error": "Agent not found", "status": 404}
+    make_agent(name="support")
+    ambiguous = api_client.post("/v1/sessions", {"agent_name": "support"}, format="json")
+    assert ambiguous.json() == {"error": "Agent name is ambiguous: use agent_id", "status": 409}
+    both = {"agent_name": "support", "agent_id": format_id("agent", helper.public_id)}
+    assert api_client.post("/v1/sessions", both, format="json").json() == INVALID
+    assert api_client.post("/v1/sessions", {}, format="json").json() == INVALID
