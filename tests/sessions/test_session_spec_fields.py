@@ -205,3 +205,10 @@ def test_agent_by_name(api_client, make_agent):
     both = {"agent_name": "support", "agent_id": format_id("agent", helper.public_id)}
     assert api_client.post("/v1/sessions", both, format="json").json() == INVALID
     assert api_client.post("/v1/sessions", {}, format="json").json() == INVALID
+
+
+def test_nul_characters_in_query_strings_are_400(api_client, agent_id):
+    session = create(api_client, agent_id).json()
+    assert api_client.get("/v1/sessions?search=a%00b").json() == INVALID
+    for param in ("tool_name", "trace_id", "exec_id"):
+        assert api_client.get(f"/v1/sessions/{session['id']}/events?{param}=%00").json() == INVALID
