@@ -6,8 +6,8 @@ from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
 from apps.core import ids
 from apps.core.exceptions import InvalidRequest
-from apps.core.textsafety import ensure_storable
 from apps.core.fields import format_ts
+from apps.core.textsafety import ensure_storable
 
 from .event_types import EventType
 from .events import DELTA_EVENT_TYPES, KNOWN_EVENT_TYPES, MESSAGE_EVENT_TYPES, EventFilter, EventQuery
