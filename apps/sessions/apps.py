@@ -9,8 +9,8 @@ class SessionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Session secrets share the provider keys' key ring: `manage.py rotate_encryption_keys` rotates both.
-        from apps.llm.services import key_rotation_register
+        from apps.llm.services import encrypted_secrets_register
 
         from .secrets import session_secrets_rotate
 
-        key_rotation_register("session secrets", session_secrets_rotate)
+        encrypted_secrets_register("session secrets", session_secrets_rotate)

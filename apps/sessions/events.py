@@ -8,16 +8,18 @@
 - `EventFilter.from_query(...)`: `since_id` / `types` / `exclude` parsed and validated once,
   for the JSON list and the stream alike.
 - `event_append(...)`: the one way an event enters a session's log (gapless per-session sequence).
+- `event_listener_register(...)`: other apps' hook on appended events of given types (webhooks), called in
+  the appending transaction, so what a listener writes (an outbox row) commits or rolls back with the event.
 - `event_to_dict(event)`: the one Event envelope, identical in the JSON list and in SSE `data:`.
 """
 
+import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -29,7 +31,7 @@ from apps.core.textsafety import ensure_storable
 from .event_types import MESSAGE_EVENT_TYPES as _MESSAGE_EVENT_TYPES
 from .event_types import PUBLIC_EVENT_TYPES, EventType, event_type
 from .models import Event, Session
-from .notify import wake_on_commit
+from .notify import CHANNEL, notify_key, wake_on_commit
 
 # Events whose data.message is a message of the conversation (contract 3.3, "storage model"): read back by
 # the messages endpoint (selectors.message_list) and by the runtime's conversation rebuild.
@@ -47,6 +49,35 @@ LEGACY_EVENT_TYPES: dict[str, str] = {
 }
 
 MAX_FILTER_VALUES = 25
+
+logger = logging.getLogger("everruns.sessions")
+
+EventListener = Callable[[Event], None]
+_listeners: dict[EventType, list[EventListener]] = {}
+
+
+def event_listener_register(*, types: Iterable[EventType], listener: EventListener) -> None:
+    """Call `listener(event)` for every appended event of `types`, inside the transaction that appends it.
+
+    For apps above sessions that react to the log (apps.webhooks writes its deliveries here: an outbox
+    that commits with the event). A listener that raises is logged and the event (and the lifecycle step
+    appending it) goes on; a listener that writes does so in its own savepoint (`transaction.atomic()`), so
+    a failed write rolls back alone. Listeners should cost a query at most when they have nothing to do
+    (they run inside turn transitions) and schedule slow work (HTTP) with `transaction.on_commit`. Types
+    without listeners cost nothing. Registered from an AppConfig.ready; registering twice has no effect.
+    """
+    for event_type_ in types:
+        registered = _listeners.setdefault(event_type(event_type_), [])
+        if listener not in registered:
+            registered.append(listener)
+
+
+def _notify_listeners(event: Event, type: EventType) -> None:
+    for listener in _listeners.get(type, ()):
+        try:
+            listener(event)
+        except Exception:
+            logger.exception("event listener %r failed on %s", listener, type.value)
 
 
 def _event_types(raw_values: Iterable[str], param: str) -> tuple[str, ...]:
@@ -258,8 +289,7 @@ def _event_insert(
     metadata: dict | None,
     tags: list[str] | None,
 ) -> Event:
-    Session.objects.filter(pk=session_id).update(last_sequence=F("last_sequence") + 1)
-    sequence = Session.objects.filter(pk=session_id).values_list("last_sequence", flat=True).first()
+    sequence = _next_sequence(session_id)
     if sequence is None:  # deleted by a concurrent request
         raise NotFound("Session not found")
     data = dict(data or {})
@@ -279,8 +309,31 @@ def _event_insert(
         metadata=metadata,
         tags=tags,
     )
-    wake_on_commit(session_id)
+    if type in _listeners:
+        _notify_listeners(event, type)
+    wake_on_commit(session_id, notified=connection.vendor == "postgresql")
     return event
+
+
+def _next_sequence(session_id) -> int | None:
+    """Bump the session's `last_sequence` and read it back in ONE statement (UPDATE … RETURNING, PostgreSQL and
+    SQLite >= 3.35); on PostgreSQL the same statement queues the streams' NOTIFY (delivered at commit).
+
+    One to two round trips per event fewer than update + select (+ pg_notify): an event is the commonest write
+    of a turn (issue 13). None when the session is gone.
+    """
+    table = connection.ops.quote_name(Session._meta.db_table)
+    params = [Session._meta.pk.get_db_prep_value(_uuid(session_id), connection)]
+    returning = "last_sequence"
+    if connection.vendor == "postgresql":
+        returning += ", pg_notify(%s, %s)"
+        params += [CHANNEL, notify_key(session_id)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_sequence = last_sequence + 1 WHERE id = %s RETURNING {returning}", params
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _uuid(value) -> uuid.UUID:

@@ -339,7 +339,7 @@ def test_key_rotation_re_encrypts_session_secrets(api_client, new_session, setti
     settings.ENCRYPTION_KEYS = f"{new},{old}"
     out = io.StringIO()
     call_command("rotate_encryption_keys", stdout=out)
-    assert "session secrets: re-encrypted 1 key(s) with key id 'new'" in out.getvalue()
+    assert "re-encrypted 1 key(s) with key id 'new'" in out.getvalue()
     settings.ENCRYPTION_KEYS = new  # the old key is gone: the secret still decrypts
     assert SessionSecret.objects.get().key_id == "new"
     assert secrets_for_tools(row.session_id) == {"TOKEN": SECRET}

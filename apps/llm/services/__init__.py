@@ -13,9 +13,9 @@ Public helpers for other apps (importable from `apps.llm.services`, the path the
 
 from .keys import (
     ENCRYPTION_NOT_CONFIGURED,
-    KEY_ROTATIONS,
     RotationResult,
-    key_rotation_register,
+    encrypted_secrets_register,
+    encryption_keys_rotate,
     llm_provider_keys_rotate,
     llm_provider_set_api_key,
     provider_api_key,
@@ -51,9 +51,9 @@ __all__ = [
     "NoModelAvailable",
     "ProviderAddressNotAllowed",
     "ProviderRequestFailed",
-    "KEY_ROTATIONS",
     "RotationResult",
-    "key_rotation_register",
+    "encrypted_secrets_register",
+    "encryption_keys_rotate",
     "llm_default_model",
     "llm_model_clear_default",
     "llm_model_create",

@@ -132,11 +132,21 @@ def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
     return result
 
 
-# Everything encrypted with the ENCRYPTION_KEYS ring, by what it is: `manage.py rotate_encryption_keys` runs
-# each. Apps above this one add theirs (apps.sessions: session secrets) with `key_rotation_register`.
-KEY_ROTATIONS: dict[str, Callable[..., RotationResult]] = {"provider API keys": llm_provider_keys_rotate}
+# Other apps' secrets encrypted with the same key ring (apps.webhooks: signing secrets): name -> rotate(dry_run=...).
+_rotators: dict[str, Callable[..., RotationResult]] = {}
 
 
-def key_rotation_register(label: str, rotate: Callable[..., RotationResult]) -> None:
-    """Add a `rotate(dry_run=...) -> RotationResult` for other rows encrypted with the same key ring."""
-    KEY_ROTATIONS[label] = rotate
+def encrypted_secrets_register(name: str, rotate: Callable[..., RotationResult]) -> None:
+    """Have `rotate_encryption_keys` re-encrypt another app's secrets too (`rotate(dry_run=bool)`)."""
+    _rotators[name] = rotate
+
+
+def encryption_keys_rotate(*, dry_run: bool = False) -> RotationResult:
+    """Re-encrypt everything the key ring protects: provider keys, then every registered app's secrets."""
+    total = llm_provider_keys_rotate(dry_run=dry_run)
+    for rotate in _rotators.values():
+        part = rotate(dry_run=dry_run)
+        total.rotated += part.rotated
+        total.current += part.current
+        total.failed.extend(part.failed)
+    return total
