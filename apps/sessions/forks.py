@@ -24,7 +24,7 @@ _UNSET = object()
 def session_fork(
     *,
     session: Session,
-    owner=None,
+    created_by=None,
     sequence: int | None = None,
     title=_UNSET,
     tags=_UNSET,
@@ -38,9 +38,9 @@ def session_fork(
     The fork gets a copy of every event with a sequence up to the fork point (new ids, same sequences,
     messages re-stamped with the fork's id), the parent's agent, model, capabilities, tools, initial files,
     system prompt, locale and hints unless overridden, `forked_from_session_id` / `forked_from_sequence`,
-    and the title "{parent title} (fork)" unless one is given; `owner` is the caller. Its usage starts at
-    zero (it made no model call), its files and secrets are not copied. It is `idle` when the copy holds a
-    finished turn (turns.fork). Everything copied counts as handled: its next message starts a turn
+    and the title "{parent title} (fork)" unless one is given; its owner (`created_by`) is the caller. Its
+    usage starts at zero (it made no model call), its files and secrets are not copied. It is `idle` when
+    the copy holds a finished turn (turns.fork). Everything copied counts as handled: its next message starts a turn
     that answers that message with the copied conversation as history.
 
     Parent with an open turn -> 409; `sequence` outside 1..the parent's latest -> 400; an override agent or
@@ -60,7 +60,7 @@ def session_fork(
         title=f"{parent.title or 'Untitled'} (fork)" if title is _UNSET or title is None else title,
         tags=list(parent.tags or []) if tags is _UNSET or tags is None else list(tags),
         locale=parent.locale if locale is _UNSET else locale,
-        owner=owner,
+        created_by=created_by,
         forked_from_session=parent,
         forked_from_sequence=point,
         last_sequence=point,

@@ -207,7 +207,7 @@ def session_to_dict(session) -> dict:
     Needs `agent` (and `model`) loaded: select_related them. `is_pinned` is the caller's: the selectors
     annotate it (`pinned`); a row without the annotation renders null (no user context).
     """
-    owner = owner_summary(session.owner_id)
+    owner = owner_summary(session.created_by_id)
     return {
         "id": ids.format_id("session", session.pk),
         "organization_id": ids.format_id("org", session.organization_id),
@@ -228,7 +228,7 @@ def session_to_dict(session) -> dict:
         "owner_principal_id": owner["id"] if owner else None,
         "owner": owner,
         "effective_owner": owner,
-        "resolved_owner_user_id": str(session.owner_id) if session.owner_id else None,
+        "resolved_owner_user_id": str(session.created_by_id) if session.created_by_id else None,
         "is_pinned": getattr(session, "pinned", None),
         "preview": session.preview,
         "output_preview": session.output_preview,

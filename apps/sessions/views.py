@@ -195,7 +195,7 @@ class SessionViewSet(
             system_prompt=data.get("system_prompt"),
             locale=data.get("locale"),
             hints=data.get("hints"),
-            owner=request.user if request.user.is_authenticated else None,
+            created_by=request.user if getattr(request.user, "pk", None) else None,
             workspace_id=data.get("workspace_id"),
         )
         session.pinned = False  # type: ignore[attr-defined]  # a new session is nobody's pin yet
@@ -247,7 +247,7 @@ class SessionViewSet(
         data = serializer.validated_data
         fork = forks.session_fork(
             session=session,
-            owner=request.user if request.user.is_authenticated else None,
+            created_by=request.user if getattr(request.user, "pk", None) else None,
             sequence=data.pop("sequence", None),
             **data,
         )
