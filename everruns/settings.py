@@ -380,6 +380,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "AgentStatusEnum": "apps.agents.models.Agent.STATUSES",
         "CapabilityStatusEnum": "apps.capabilities.serializers.CAPABILITY_STATUSES",
         "CapabilityRiskLevelEnum": "apps.capabilities.serializers.RISK_LEVELS",
+        "SessionToolTypeEnum": "apps.sessions.serializers.TOOL_TYPES",
     }
 )
 
@@ -433,6 +434,11 @@ SESSION_MESSAGE_MAX_PARTS = env_int("SESSION_MESSAGE_MAX_PARTS", 100)
 SESSION_MESSAGE_MAX_TEXT_BYTES = env_int("SESSION_MESSAGE_MAX_TEXT_BYTES", 256 * 1024)  # all text parts, UTF-8
 SESSION_MESSAGE_MAX_IMAGE_BYTES = env_int("SESSION_MESSAGE_MAX_IMAGE_BYTES", 6 * 1024 * 1024)  # base64/url chars
 SESSION_MESSAGE_MAX_METADATA_BYTES = env_int("SESSION_MESSAGE_MAX_METADATA_BYTES", 64 * 1024)  # metadata + tags
+# A session's own configuration (system_prompt, tools, initial_files, hints, capabilities) as JSON, and its
+# secrets (PUT .../storage/secrets: count per session, bytes per value): more -> 400 "Input exceeds allowed limits".
+SESSION_CONFIG_MAX_BYTES = env_int("SESSION_CONFIG_MAX_BYTES", 2 * 1024 * 1024)
+SESSION_SECRETS_MAX_COUNT = env_int("SESSION_SECRETS_MAX_COUNT", 100)
+SESSION_SECRET_MAX_BYTES = env_int("SESSION_SECRET_MAX_BYTES", 16 * 1024)
 # PostgreSQL connection pool per process (0 = off: one persistent connection per thread, DB_CONN_MAX_AGE).
 # gunicorn.conf.py turns it on for web processes: 2 workers x 768 threads must never open more connections
 # than PostgreSQL's max_connections (the cause of "too many clients" 500s under load).
