@@ -111,6 +111,18 @@ def _health_check(org) -> str:
     return format_id("healthcheck", HealthCheckRun.objects.create(organization=org, agent=agent, config_hash="x").pk)
 
 
+def _org(org) -> str:
+    return format_id("org", org.pk)
+
+
+def _member(org) -> str:
+    from apps.accounts.models import Membership, User
+
+    user = User.objects.create_user(email=f"org-member-{uuid.uuid4().hex[:8]}@example.com", password=None)
+    Membership.objects.create(user=user, organization=org, role="member")
+    return str(user.pk)
+
+
 def _webhook_row(org):
     from apps.webhooks.models import Webhook
 
@@ -161,6 +173,8 @@ FACTORIES: dict[str, Callable] = {
     "health_check": _health_check,
     "agent_version": _agent_version,
     "harness": _harness,
+    "org": _org,
+    "member": _member,
     "sched": _schedule,
     "schedrun": _schedule_run,
     "wh": _webhook,
@@ -176,6 +190,8 @@ MISSING_IDS: dict[str, Callable[[], str]] = {
     "health_check": lambda: format_id("healthcheck", uuid7()),
     "agent_version": lambda: format_id("agentver", uuid7()),
     "harness": lambda: format_id("harness", uuid7()),
+    "org": lambda: format_id("org", uuid7()),
+    "member": lambda: str(uuid.uuid4()),
     "sched": lambda: format_id("sched", uuid7()),
     "schedrun": lambda: format_id("schedrun", uuid7()),
     "wh": lambda: format_id("wh", uuid7()),
@@ -198,6 +214,8 @@ KWARG_KINDS = {
     "provider_id": "provider",
     "model_id": "model",
     "key_id": "api_key",
+    "org": "org",
+    "user_id": "member",
     "delivery_id": "webhook_delivery",
 }
 # Kwargs that are not organization-owned rows: a fixed, valid value.

@@ -92,7 +92,7 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         if self.action == "list":
             params = self.request.query_params
             wanted = params.get("status")
-            if wanted:  # `?status=` (empty) means no filter, like an absent parameter
+            if wanted is not None:  # `?status=` (empty) is a bad value like any other, not "no filter"
                 if wanted not in (Agent.STATUS_ACTIVE, Agent.STATUS_ARCHIVED):
                     raise InvalidRequest(log_detail=f"bad status filter {wanted!r}"[:100])
                 queryset = queryset.filter(status=wanted)
@@ -177,7 +177,9 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         return Response(status=http.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        request={media: OpenApiTypes.STR for media in IMPORT_MEDIA_TYPES},
+        # Any body is accepted: a document that is not an agent mapping falls through to plain text used as the
+        # system prompt (contract 7.2), so the schema of every media type is "anything".
+        request=dict.fromkeys(IMPORT_MEDIA_TYPES, OpenApiTypes.ANY),
         parameters=[
             OpenApiParameter(
                 "from-example", str, description="Import a built-in example by name (the body is ignored)."

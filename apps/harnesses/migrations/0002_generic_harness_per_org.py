@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
         ("harnesses", "0001_initial"),
         ("accounts", "0003_api_keys_refresh_tokens"),
         ("agents", "0002_agent_harness"),
-        ("agent_sessions", "0005_session_harness"),
+        ("agent_sessions", "0006_session_harness"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_api_keys_refresh_tokens'),
-        ('agent_sessions', '0006_session_agent_version'),
+        ('agent_sessions', '0007_session_agent_version'),
         ('agents', '0003_agent_archived_at_agent_display_name_and_more'),
     ]
 

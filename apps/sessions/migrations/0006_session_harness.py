@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agent_sessions', '0004_dashboard_indexes'),
+        ('agent_sessions', '0005_session_spec_fields'),
         ('harnesses', '0001_initial'),
     ]
 

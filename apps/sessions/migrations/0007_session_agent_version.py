@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agent_sessions', '0005_session_harness'),
+        ('agent_sessions', '0006_session_harness'),
         ('agents', '0003_agent_archived_at_agent_display_name_and_more'),
     ]
 
