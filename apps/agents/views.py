@@ -91,12 +91,13 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         queryset = super().get_queryset().order_by("-created_at", "-id")
         if self.action == "list":
             params = self.request.query_params
+            include_archived = query_bool(params, "include_archived")  # parsed (400 when bad) even with `status`
             wanted = params.get("status")
             if wanted is not None:  # `?status=` (empty) is a bad value like any other, not "no filter"
                 if wanted not in (Agent.STATUS_ACTIVE, Agent.STATUS_ARCHIVED):
                     raise InvalidRequest(log_detail=f"bad status filter {wanted!r}"[:100])
                 queryset = queryset.filter(status=wanted)
-            elif not query_bool(params, "include_archived"):
+            elif not include_archived:
                 queryset = queryset.filter(status=Agent.STATUS_ACTIVE)
             queryset = search_filter(queryset, params, ("name", "display_name", "description"))
         return queryset

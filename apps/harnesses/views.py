@@ -1,5 +1,6 @@
 """/v1/harnesses and /v1/harness-examples (spec tag `harnesses`)."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework import status as http
@@ -97,7 +98,7 @@ class HarnessViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     @extend_schema(
         parameters=[OpenApiParameter("from-example", str, required=True, description="A harness example's name.")],
         request=None,
-        responses={201: HarnessSerializer},
+        responses={201: HarnessSerializer, 400: OpenApiTypes.OBJECT, 404: OpenApiTypes.OBJECT},
     )
     @action(detail=False, methods=["post"], url_path="import", url_name="import")
     def import_example(self, request):
