@@ -304,7 +304,7 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
     @extend_schema(
         methods=["GET"],
         parameters=[AGENT_ID],
-        responses={200: AgentVersionSerializer(many=True)},
+        responses={200: OpenApiTypes.ANY},
         description="The agent's versions, newest first (a bare array).",
     )
     @extend_schema(

@@ -33,7 +33,7 @@ class HealthCheckListView(APIView):
         tags=["agents"],
         operation_id="agents_health_checks_list",
         parameters=[AGENT_ID],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.ANY},
     )
     def get(self, request, agent_id: str):
         """The agent's latest health check runs, newest first (a bare array, at most 20)."""
