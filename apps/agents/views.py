@@ -303,6 +303,7 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         methods=["GET"],
+        operation_id="agents_versions_list",
         parameters=[AGENT_ID],
         responses={200: OpenApiTypes.ANY},
         description="The agent's versions, newest first (a bare array).",
