@@ -89,8 +89,16 @@ def _api_key(org) -> str:
     return str(api_key.pk)
 
 
+def _mcp_server(org) -> str:
+    from apps.mcp.models import McpServer
+
+    server = McpServer.objects.create(organization=org, name=f"matrix-{uuid.uuid4().hex[:8]}", url="http://192.0.2.1/")
+    return format_id("mcp", server.pk)
+
+
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
+    "mcp": _mcp_server,
     "agent": _agent,
     "session": _session,
     "provider": _provider,
@@ -99,6 +107,7 @@ FACTORIES: dict[str, Callable] = {
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
+    "mcp": lambda: format_id("mcp", uuid7()),
     "agent": lambda: format_id("agent", uuid7()),
     "session": lambda: format_id("session", uuid7()),
     "provider": lambda: format_id("provider", uuid7()),

@@ -25,6 +25,8 @@ PREFIXES = {
     "model": "model",
     "image": "img",
     "file": "file",
+    "mcp_server": "mcp",
+    "skill": "skill",
 }
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class McpConfig(AppConfig):
+    name = "apps.mcp"
+    label = "mcp"
+    verbose_name = "MCP servers"
+
+    def ready(self) -> None:
+        # `mcp:<id>` capability references resolve through this app (apps.capabilities never imports it).
+        from apps.capabilities.registry import register_source
+
+        from .capability import load_capability
+
+        register_source("mcp", load_capability)
