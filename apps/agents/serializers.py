@@ -5,8 +5,32 @@ from rest_framework import serializers
 
 from apps.capabilities.serializers import ToolDefinitionSerializer
 from apps.core.fields import PublicIdField, StrictCharField, TimestampField
+from apps.mcp.services import attachments_map as mcp_attachments_map
 
 from .models import Agent
+
+MCP_SERVERS_SCHEMA = {
+    "type": "object",
+    "description": (
+        'MCP servers by key: `{"<key>": {"server_id": "mcp_…", "tools": ["tool", …]}}`; `tools` is an '
+        "allow-list of the server's tool names (absent or null: all). Responses add the server's `name`."
+    ),
+    "additionalProperties": {
+        "type": "object",
+        "properties": {
+            "server_id": {"type": "string", "example": "mcp_0000000000000000000000000000001"},
+            "tools": {"type": "array", "items": {"type": "string"}, "nullable": True},
+            "name": {"type": "string", "readOnly": True},
+        },
+        "required": ["server_id"],
+    },
+}
+
+
+@extend_schema_field(MCP_SERVERS_SCHEMA)
+class McpServersField(serializers.JSONField):
+    """The `mcpServers` map; checked against the organization's MCP servers by the service."""
+
 
 CAPABILITY_REF_SCHEMA = {
     "oneOf": [
@@ -50,6 +74,7 @@ class AgentSerializer(serializers.ModelSerializer):
     id = PublicIdField("agent", source="public_id", read_only=True)
     default_model_id = PublicIdField("model", read_only=True, allow_null=True)
     capabilities = serializers.SerializerMethodField()
+    mcpServers = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
     created_at = TimestampField(read_only=True)
     updated_at = TimestampField(read_only=True)
@@ -64,6 +89,7 @@ class AgentSerializer(serializers.ModelSerializer):
             "default_model_id",
             "tags",
             "capabilities",
+            "mcpServers",
             "status",
             "usage",
             "created_at",
@@ -81,6 +107,14 @@ class AgentSerializer(serializers.ModelSerializer):
             elif isinstance(item, dict):
                 refs.append({"ref": item.get("ref"), "config": item.get("config") or {}})
         return refs
+
+    @extend_schema_field(MCP_SERVERS_SCHEMA)
+    def get_mcpServers(self, agent: Agent) -> dict:
+        # A list view passes every row's map in the context (one query per page): see AgentViewSet.
+        prefetched = self.context.get("mcp_servers")
+        if prefetched is not None:
+            return prefetched.get(agent.pk, {})
+        return mcp_attachments_map(owner_kind="agent", owner_ids=[agent.pk])[agent.pk]
 
     @extend_schema_field(USAGE_SCHEMA)
     def get_usage(self, agent: Agent) -> dict | None:
@@ -106,6 +140,7 @@ class AgentCreateSerializer(serializers.Serializer):
     capabilities = serializers.ListField(
         child=CapabilityRefField(), required=False, help_text="Ordered; at most 250 items."
     )
+    mcpServers = McpServersField(required=False, allow_null=True)
 
 
 class AgentUpdateSerializer(serializers.Serializer):
@@ -119,6 +154,7 @@ class AgentUpdateSerializer(serializers.Serializer):
     )
     tags = serializers.ListField(child=_text(allow_blank=True), required=False)
     capabilities = serializers.ListField(child=CapabilityRefField(), required=False)
+    mcpServers = McpServersField(required=False, allow_null=True, help_text="Replaces the whole map.")
     status = serializers.ChoiceField(
         choices=["active", "archived"], required=False, help_text="`active` restores an archived agent."
     )

@@ -18,6 +18,7 @@ from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
 from apps.core.textsafety import ensure_storable
 from apps.llm.models import LlmModel
 from apps.llm.selectors import model_get_in_org
+from apps.mcp import services as mcp_services
 
 from . import transfer
 from .models import Agent
@@ -108,7 +109,9 @@ def agent_clean_input(*, organization: Organization, data: dict[str, Any]) -> di
             raise InvalidRequest(log_detail="agent tags must be a list of strings")
         cleaned["tags"] = list(tags)
     if "capabilities" in data:
-        cleaned["capabilities"] = normalize_refs(data["capabilities"] if data["capabilities"] is not None else [])
+        cleaned["capabilities"] = normalize_refs(
+            data["capabilities"] if data["capabilities"] is not None else [], organization_id=organization.pk
+        )
     if "default_model_id" in data:
         cleaned["default_model"] = _resolve_model(organization, data["default_model_id"])
     return cleaned
@@ -133,8 +136,12 @@ def agent_create(
     tags: list[str] | None = None,
     capabilities: list | None = None,
     public_id: uuid.UUID | None = None,
+    mcp_servers: dict | None = None,
 ) -> Agent:
-    """Create an agent. The caller has checked that `public_id` (if given) is free in the org."""
+    """Create an agent. The caller has checked that `public_id` (if given) is free in the org.
+
+    `mcp_servers` is the API's `mcpServers` map (apps.mcp.services.attachments_clean: 422 for an unknown server).
+    """
     cleaned = agent_clean_input(
         organization=organization,
         data={
@@ -146,28 +153,44 @@ def agent_create(
             "capabilities": capabilities,
         },
     )
+    attachments = mcp_services.attachments_clean(organization_id=organization.pk, raw=mcp_servers)
     agent = Agent(organization=organization, **cleaned)
     if public_id is not None:
         agent.public_id = public_id
-    return _save(agent)
+    _save(agent)
+    if attachments:
+        _set_mcp_servers(agent, attachments)
+    return agent
+
+
+def _set_mcp_servers(agent: Agent, attachments: list[dict]) -> None:
+    mcp_services.attachments_set(
+        owner_kind="agent", owner_id=agent.pk, organization_id=agent.organization_id, entries=attachments
+    )
 
 
 @transaction.atomic
 def agent_update(*, agent: Agent, data: dict[str, Any]) -> Agent:
     """Partial update (PATCH): only the keys present in `data` change.
 
-    Keys: FIELDS plus `status` ("active" restores an archived agent). An explicit
-    `default_model_id: None` clears the override. `updated_at` moves even when nothing changed,
+    Keys: FIELDS plus `status` ("active" restores an archived agent) and `mcpServers` (replaces the map). An
+    explicit `default_model_id: None` clears the override. `updated_at` moves even when nothing changed,
     so a client sees its write acknowledged.
     """
     cleaned = agent_clean_input(organization=agent.organization, data=data)
+    attachments = None
+    if "mcpServers" in data:
+        attachments = mcp_services.attachments_clean(organization_id=agent.organization_id, raw=data["mcpServers"])
     if "status" in data:
         if data["status"] not in (Agent.STATUS_ACTIVE, Agent.STATUS_ARCHIVED):
             raise InvalidRequest(log_detail=f"bad agent status {data['status']!r}"[:100])
         cleaned["status"] = data["status"]
     for field, value in cleaned.items():
         setattr(agent, field, value)
-    return _save(agent)
+    _save(agent)
+    if attachments is not None:
+        _set_mcp_servers(agent, attachments)
+    return agent
 
 
 @transaction.atomic
@@ -186,14 +209,17 @@ def agent_upsert(*, organization: Organization, public_id: uuid.UUID, data: dict
         "tags": data.get("tags") or [],
         "capabilities": data.get("capabilities") or [],
     }
+    mcp_servers = data.get("mcpServers") or {}
     agent = Agent.objects.select_for_update().filter(organization=organization, public_id=public_id).first()
     if agent is None:
         try:
             with transaction.atomic():
-                return agent_create(organization=organization, public_id=public_id, **values), True
+                return agent_create(
+                    organization=organization, public_id=public_id, mcp_servers=mcp_servers, **values
+                ), True
         except IntegrityError:
             agent = Agent.objects.select_for_update().get(organization=organization, public_id=public_id)
-    return agent_update(agent=agent, data=values), False
+    return agent_update(agent=agent, data={**values, "mcpServers": mcp_servers}), False
 
 
 @transaction.atomic
@@ -215,7 +241,9 @@ def agent_copy(*, agent: Agent) -> Agent:
     """
     budget = MAX_NAME_BYTES - len(COPY_SUFFIX)
     name = agent.name.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    mcp_servers = mcp_services.attachments_map(owner_kind="agent", owner_ids=[agent.pk])[agent.pk]
     return agent_create(
+        mcp_servers=mcp_servers,
         organization=agent.organization,
         name=f"{name}{COPY_SUFFIX}",
         system_prompt=agent.system_prompt,

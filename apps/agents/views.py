@@ -14,6 +14,7 @@ from apps.core import ids
 from apps.core.exceptions import InvalidRequest, NotFound
 from apps.core.pagination import DataEnvelope
 from apps.core.permissions import OrgScopedMixin, request_organization
+from apps.mcp.services import attachments_map as mcp_attachments_map
 
 from . import services
 from .models import Agent
@@ -87,7 +88,8 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
 
     def list(self, request):
         rows = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(AgentSerializer(rows, many=True).data)
+        context = {"mcp_servers": mcp_attachments_map(owner_kind="agent", owner_ids=[row.pk for row in rows or []])}
+        return self.get_paginated_response(AgentSerializer(rows, many=True, context=context).data)
 
     def retrieve(self, request, pk=None):
         return self._respond(self.get_object())
@@ -104,7 +106,9 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         public_id = data.pop("id", None)
         organization = request_organization(request)
         if public_id is None:
-            return self._respond(services.agent_create(organization=organization, **data), http.HTTP_201_CREATED)
+            mcp_servers = data.pop("mcpServers", None)
+            agent = services.agent_create(organization=organization, mcp_servers=mcp_servers, **data)
+            return self._respond(agent, http.HTTP_201_CREATED)
         agent, created = services.agent_upsert(organization=organization, public_id=public_id, data=data)
         return self._respond(agent, http.HTTP_201_CREATED if created else http.HTTP_200_OK)
 
@@ -177,10 +181,11 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.agent_check_limits(data)
-        refs = registry.normalize_refs(data.get("capabilities") or [])
-        resolved = registry.resolve(refs)
+        organization_id = request_organization(request).pk
+        refs = registry.normalize_refs(data.get("capabilities") or [], organization_id=organization_id)
+        resolved = registry.resolve(refs, organization_id=organization_id)
         body = {
-            "system_prompt": registry.build_system_prompt(refs, data["system_prompt"]),
+            "system_prompt": resolved.system_prompt(data["system_prompt"]),
             "tools": resolved.tool_definitions(),
         }
         return Response(AgentPreviewResultSerializer(body).data)

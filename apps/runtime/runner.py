@@ -49,6 +49,7 @@ from apps.llm.clients import (
 )
 from apps.llm.models import LlmModel
 from apps.llm.services import provider_base_url_check
+from apps.mcp.services import attachment_refs as mcp_attachment_refs
 from apps.sessions import turns
 from apps.sessions.event_types import EventType
 from apps.sessions.events import event_append
@@ -212,8 +213,10 @@ class TurnRunner:
         # llm.generation stores only the messages added since the previous generation (see generation_data).
         self.generation_cursor = handled_sequence(self.session_id)
         refs = list(self.agent.capabilities or []) + list(session.capabilities or [])
-        resolved = registry.resolve(refs)
-        self.system_prompt = registry.build_system_prompt(refs, self.agent.system_prompt or "")
+        # `mcpServers` of the agent, then of the session: `mcp:` capability references like any other.
+        refs += mcp_attachment_refs(owners=[("agent", self.agent.pk), ("session", session.pk)])
+        resolved = registry.resolve(refs, organization_id=session.organization_id, for_turn=True)
+        self.system_prompt = resolved.system_prompt(self.agent.system_prompt or "")
         self.tools = {tool.name: tool for tool in resolved.tools}
         self.tool_configs: dict[str, dict] = {}
         for capability in resolved.capabilities:
