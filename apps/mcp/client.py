@@ -25,9 +25,6 @@ import anyio
 import httpcore2
 import httpx2
 from django.conf import settings
-from mcp import Client
-from mcp.client.sse import sse_client
-from mcp.client.streamable_http import streamable_http_client
 
 from apps.llm.clients.transport import policy_addresses
 
@@ -96,7 +93,12 @@ def _http_client(headers: dict[str, str] | None, timeout: float, **kwargs: Any) 
 
 
 @asynccontextmanager
-async def _connected(endpoint: Endpoint, timeout: float) -> AsyncIterator[Client]:
+async def _connected(endpoint: Endpoint, timeout: float) -> AsyncIterator[Any]:
+    # The SDK takes over a second to import: loaded on first use, not by every web process and command.
+    from mcp import Client
+    from mcp.client.sse import sse_client
+    from mcp.client.streamable_http import streamable_http_client
+
     async with AsyncExitStack() as stack:
         if endpoint.transport == TRANSPORT_SSE:
 
@@ -172,7 +174,7 @@ def _find(exc: BaseException, kind: type[BaseException]) -> Any:
 def list_tools(endpoint: Endpoint, *, timeout: float | None = None) -> list[dict]:
     """The server's tools as `[{name, description, input_schema}]` (every page). Raises McpUnavailable."""
 
-    async def work(client: Client) -> list[dict]:
+    async def work(client: Any) -> list[dict]:
         tools: list[dict] = []
         cursor: str | None = None
         for _ in range(MAX_TOOL_PAGES):
@@ -202,7 +204,7 @@ def call_tool(endpoint: Endpoint, name: str, arguments: dict, *, timeout: float 
 
     seconds = float(timeout or settings.MCP_TOOL_TIMEOUT_SECS)
 
-    async def work(client: Client) -> Any:
+    async def work(client: Any) -> Any:
         result = await client.call_tool(name, arguments, read_timeout_seconds=seconds)
         blocks = [block.model_dump(mode="json", by_alias=True, exclude_none=True) for block in result.content]
         texts = [block.get("text", "") for block in blocks if block.get("type") == "text"]
