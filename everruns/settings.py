@@ -329,6 +329,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "SyncModelsStatusEnum": ["success", "not_supported"],
         "McpServerTransportType": ["http", "sse", "stdio"],
         "McpServerAuthMode": ["none", "api_key", "o_auth"],
+        # MCP servers' and skills' lifecycle (the spec's McpServerStatus / SkillStatus), and what PATCH may set.
+        "ResourceLifecycleStatus": ["active", "disabled", "archived", "deleted"],
+        "ResourceLifecycleUpdateStatus": ["active", "disabled", "archived"],
     }
 )
 

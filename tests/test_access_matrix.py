@@ -96,8 +96,17 @@ def _mcp_server(org) -> str:
     return format_id("mcp", server.pk)
 
 
+def _skill(org) -> str:
+    from apps.skills.models import Skill
+
+    name = f"matrix-{uuid.uuid4().hex[:8]}"
+    skill = Skill.objects.create(organization=org, name=name, description="d", version="1", skill_md="---")
+    return format_id("skill", skill.pk)
+
+
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
+    "skill": _skill,
     "mcp": _mcp_server,
     "agent": _agent,
     "session": _session,
@@ -107,6 +116,7 @@ FACTORIES: dict[str, Callable] = {
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
+    "skill": lambda: format_id("skill", uuid7()),
     "mcp": lambda: format_id("mcp", uuid7()),
     "agent": lambda: format_id("agent", uuid7()),
     "session": lambda: format_id("session", uuid7()),

@@ -55,7 +55,7 @@ class CapabilityRefsField(serializers.JSONField):
 
     def to_internal_value(self, data):
         value: Any = super().to_internal_value(data)
-        return normalize_refs(value)
+        return normalize_refs(value, organization_id=self.context.get("organization_id"))
 
 
 class SessionSerializer(serializers.ModelSerializer):

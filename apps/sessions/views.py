@@ -120,7 +120,8 @@ class SessionViewSet(
     @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
     def create(self, request):
         """Create a session for an agent (status `started`)."""
-        serializer = SessionCreateSerializer(data=request.data)
+        context = {"organization_id": request_organization(request).pk}  # org-owned refs (mcp:, skill:)
+        serializer = SessionCreateSerializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         session = services.session_create(
