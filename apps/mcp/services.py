@@ -25,7 +25,7 @@ from apps.core import ids
 from apps.core.exceptions import InvalidRequest, NotFound, Unprocessable
 from apps.core.netpolicy import AddressNotAllowed, HostUnresolvable, resolve_checked
 from apps.llm import crypto
-from apps.llm.services import ENCRYPTION_NOT_CONFIGURED
+from apps.llm.services import ENCRYPTION_NOT_CONFIGURED, RotationResult
 
 from . import client
 from .models import McpAttachment, McpServer
@@ -143,6 +143,37 @@ def server_endpoint(server: McpServer) -> client.Endpoint:
         headers=headers,
         label=server.name,
     )
+
+
+def mcp_server_secrets_rotate(*, dry_run: bool = False) -> RotationResult:
+    """Re-encrypt every server's credentials with the current key (run by `rotate_encryption_keys`).
+
+    One transaction and row lock per server, so a partial run is safe to repeat; rows that do not decrypt are
+    reported in `failed` and left unchanged.
+    """
+    result = RotationResult()
+    target = crypto.current_key_id()
+    if target is None:
+        raise crypto.EncryptionNotConfigured
+    for pk in McpServer.objects.filter(secrets_encrypted__isnull=False).values_list("pk", flat=True).order_by("pk"):
+        with transaction.atomic():
+            server = McpServer.objects.select_for_update().get(pk=pk)
+            if server.secrets_key_id == target:
+                result.current += 1
+                continue
+            try:
+                secrets = json.loads(
+                    crypto.decrypt(server.secrets_encrypted or "", key_id=server.secrets_key_id or "", aad=_aad(server))
+                )
+            except crypto.DecryptionFailed:
+                logger.error("cannot rotate the credentials of %s", server.public_id)
+                result.failed.append(server.public_id)
+                continue
+            if not dry_run:
+                _store_secrets(server, api_key=secrets.get("api_key"), headers=secrets.get("headers") or {})
+                server.save(update_fields=["secrets_encrypted", "secrets_key_id", "header_names", "api_key_set"])
+            result.rotated += 1
+    return result
 
 
 # --------------------------------------------------------------------------- writes

@@ -178,3 +178,27 @@ def test_secrets_do_not_decrypt_on_another_row(api_client, mcp_settings, unused_
     )
     assert server_endpoint(McpServer.objects.get(name="other")).headers == {}
     assert json.dumps(other).find(SECRET) == -1
+
+
+def test_rotate_encryption_keys_re_encrypts_mcp_credentials(api_client, settings, mcp_settings, unused_port):
+    import base64
+    import io
+
+    from django.core.management import call_command
+
+    from apps.mcp.services import server_endpoint
+
+    old = "old:" + base64.b64encode(b"o" * 32).decode()
+    new = "new:" + base64.b64encode(b"n" * 32).decode()
+    settings.ENCRYPTION_KEYS = old
+    create(api_client, f"http://127.0.0.1:{unused_port}/mcp", api_key=SECRET, headers={"X-Tenant": HEADER_SECRET})
+    assert McpServer.objects.get().secrets_key_id == "old"
+
+    settings.ENCRYPTION_KEYS = f"{new},{old}"
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    assert "MCP server credentials: re-encrypted 1; 0 already current." in out.getvalue()
+    settings.ENCRYPTION_KEYS = new  # the old key can go
+    server = McpServer.objects.get()
+    assert server.secrets_key_id == "new"
+    assert server_endpoint(server).headers == {"X-Tenant": HEADER_SECRET, "Authorization": f"Bearer {SECRET}"}

@@ -6,7 +6,8 @@ from apps.llm.services import llm_provider_keys_rotate
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored provider API key with the first key of ENCRYPTION_KEYS. Keep the old key "
+        "Re-encrypt every stored provider API key (and the other secrets under the same key ring, such as MCP "
+        "server credentials) with the first key of ENCRYPTION_KEYS. Keep the old key "
         "listed (after the new one) until this has run: until then rows encrypted with it still decrypt."
     )
 
@@ -22,8 +23,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb} {result.rotated} key(s) with key id {crypto.current_key_id()!r}; {result.current} already current."
         )
-        if result.failed:
+        failed = list(result.failed)
+        for label, rotate in crypto.registered_rotations().items():
+            other = rotate(dry_run=dry_run)
+            self.stdout.write(f"{label}: {verb} {other.rotated}; {other.current} already current.")
+            failed += other.failed
+        if failed:
             raise CommandError(
-                f"{len(result.failed)} key(s) could not be decrypted with the configured keys and were left "
-                f"unchanged: {', '.join(result.failed)}"
+                f"{len(failed)} key(s) could not be decrypted with the configured keys and were left "
+                f"unchanged: {', '.join(failed)}"
             )
