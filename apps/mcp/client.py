@@ -157,6 +157,8 @@ def _run(endpoint: Endpoint, timeout: float, work) -> Any:
             raise tool_error from None
         reason = _safe_reason(exc)
         logger.warning("MCP server %r unavailable: %s", endpoint.label, reason)
+        if reason == "timed out":
+            raise McpUnavailable(f"MCP server '{endpoint.label}' did not answer within {timeout:g} s") from None
         raise McpUnavailable(f"MCP server '{endpoint.label}' is unreachable ({reason})") from None
 
 

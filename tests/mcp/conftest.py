@@ -5,6 +5,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import anyio
 import pytest
 import uvicorn
 from mcp.server.mcpserver import MCPServer
@@ -39,7 +40,7 @@ class _RecordHeaders:
 
 
 def _serve(app) -> tuple[uvicorn.Server, threading.Thread, int]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10  # start-up wait only; nothing under test is timed
@@ -60,6 +61,11 @@ def build_server() -> MCPServer:
     @mcp.tool(description="Echo the text back, shouting.")
     def shout(text: str) -> str:
         return text.upper() + "!"
+
+    @mcp.tool(description="Never answers (until the server stops).")
+    async def hang() -> str:
+        await anyio.sleep(3600)
+        return "too late"
 
     @mcp.tool(description="Always fails.")
     def explode() -> str:

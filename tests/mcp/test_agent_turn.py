@@ -164,3 +164,14 @@ def test_mcp_servers_are_validated_and_replaced(api_client, local_mcp, other_org
     api_client.patch(f"/v1/agents/{agent['id']}", {"mcpServers": {"a": {"server_id": server["id"]}}}, format="json")
     assert api_client.delete(f"/v1/mcp-servers/{server['id']}").status_code == 204
     assert api_client.get(f"/v1/agents/{agent['id']}").json()["mcpServers"] == {}
+
+
+def test_a_call_past_the_timeout_is_a_tool_error(api_client, local_mcp, settings):
+    server = make_server(api_client, local_mcp.url)
+    _, session = make_session(api_client, mcpServers={"m": {"server_id": server["id"]}})
+    settings.MCP_TOOL_TIMEOUT_SECS = 1
+    events = say(api_client, session, "/tool mcp__calc__hang {}")
+    completed = next(e for e in events if e["type"] == "tool.completed")
+    assert completed["data"]["status"] == "error"
+    assert completed["data"]["error"] == "MCP server 'calc' did not answer within 1 s"
+    assert events[-1]["type"] == "session.idled"

@@ -32,6 +32,7 @@ def test_create_lists_tools_and_never_returns_or_logs_the_credentials(api_client
     assert [(t["name"], t["model_name"]) for t in body["tools"]] == [
         ("add", "mcp__calc__add"),
         ("shout", "mcp__calc__shout"),
+        ("hang", "mcp__calc__hang"),
         ("explode", "mcp__calc__explode"),
     ]
     # The server got the credentials...
@@ -98,16 +99,16 @@ def test_refresh_picks_up_a_changed_tool_list(api_client, local_mcp):
 
     refreshed = api_client.post(f"/v1/mcp-servers/{server['id']}/refresh")
     assert refreshed.status_code == 200, refreshed.content
-    assert [t["name"] for t in refreshed.json()["data"]] == ["add", "shout", "reverse"]
+    assert [t["name"] for t in refreshed.json()["data"]] == ["add", "shout", "hang", "reverse"]
     stored = api_client.get(f"/v1/mcp-servers/{server['id']}").json()
-    assert [t["name"] for t in stored["tools"]] == ["add", "shout", "reverse"]
+    assert [t["name"] for t in stored["tools"]] == ["add", "shout", "hang", "reverse"]
     assert stored["tools_refreshed_at"] is not None
 
 
 def test_sse_transport_for_older_servers(api_client, local_mcp_sse):
     response = create(api_client, local_mcp_sse.url, transport_type="sse")
     assert response.status_code == 201, response.content
-    assert [t["name"] for t in response.json()["tools"]] == ["add", "shout", "explode"]
+    assert [t["name"] for t in response.json()["tools"]] == ["add", "shout", "hang", "explode"]
 
 
 def test_an_unreachable_server_is_created_and_refresh_says_502(api_client, mcp_settings, unused_port):
