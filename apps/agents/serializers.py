@@ -5,32 +5,10 @@ from rest_framework import serializers
 
 from apps.capabilities.serializers import ToolDefinitionSerializer
 from apps.core.fields import PublicIdField, StrictCharField, TimestampField
+from apps.mcp.serializers import MCP_SERVERS_SCHEMA, McpServersField
 from apps.mcp.services import attachments_map as mcp_attachments_map
 
 from .models import Agent
-
-MCP_SERVERS_SCHEMA = {
-    "type": "object",
-    "description": (
-        'MCP servers by key: `{"<key>": {"server_id": "mcp_…", "tools": ["tool", …]}}`; `tools` is an '
-        "allow-list of the server's tool names (absent or null: all). Responses add the server's `name`."
-    ),
-    "additionalProperties": {
-        "type": "object",
-        "properties": {
-            "server_id": {"type": "string", "example": "mcp_0000000000000000000000000000001"},
-            "tools": {"type": "array", "items": {"type": "string"}, "nullable": True},
-            "name": {"type": "string", "readOnly": True},
-        },
-        "required": ["server_id"],
-    },
-}
-
-
-@extend_schema_field(MCP_SERVERS_SCHEMA)
-class McpServersField(serializers.JSONField):
-    """The `mcpServers` map; checked against the organization's MCP servers by the service."""
-
 
 CAPABILITY_REF_SCHEMA = {
     "oneOf": [

@@ -13,6 +13,29 @@ TRANSPORTS = ["http", "sse", "stdio"]  # stdio is the spec's; refused with 422 (
 AUTH_MODES = ["none", "api_key", "o_auth"]  # o_auth is the spec's; refused with 422 (not supported yet)
 PROTOCOL_MODES = [value for value, _ in McpServer.PROTOCOL_MODES]
 STATUSES = [value for value, _ in McpServer.STATUSES]
+MCP_SERVERS_SCHEMA = {
+    "type": "object",
+    "description": (
+        'MCP servers by key: `{"<key>": {"server_id": "mcp_…", "tools": ["tool", …]}}`; `tools` is an '
+        "allow-list of the server's tool names (absent or null: all). Responses add the server's `name`."
+    ),
+    "additionalProperties": {
+        "type": "object",
+        "properties": {
+            "server_id": {"type": "string", "example": "mcp_0000000000000000000000000000001"},
+            "tools": {"type": "array", "items": {"type": "string"}, "nullable": True},
+            "name": {"type": "string", "readOnly": True},
+        },
+        "required": ["server_id"],
+    },
+}
+
+
+@extend_schema_field(MCP_SERVERS_SCHEMA)
+class McpServersField(serializers.JSONField):
+    """The `mcpServers` map; checked against the organization's MCP servers by the service."""
+
+
 HEADERS = serializers.DictField(child=StrictCharField(allow_blank=True, trim_whitespace=False))
 
 
