@@ -10,6 +10,8 @@ from rest_framework import serializers
 from apps.capabilities.registry import features_of, normalize_refs
 from apps.core import ids
 from apps.core.fields import PublicIdField, StrictCharField, TimestampField, format_ts
+from apps.mcp.serializers import McpServersField
+from apps.mcp.services import attachments_map as mcp_attachments_map
 
 from .events import event_to_dict
 
@@ -64,6 +66,7 @@ class SessionSerializer(serializers.ModelSerializer):
     agent_id = PublicIdField("agent", source="agent.public_id", read_only=True)
     model_id = PublicIdField("model", read_only=True, allow_null=True)
     capabilities = SessionCapabilityRefSerializer(many=True, read_only=True)
+    mcpServers = McpServersField(read_only=True, help_text="MCP servers of this session (added to the agent's).")
     status = StrictCharField(read_only=True, help_text="started | active | idle")
     features = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
@@ -84,6 +87,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "tags",
             "model_id",
             "capabilities",
+            "mcpServers",
             "status",
             "features",
             "usage",
@@ -115,8 +119,11 @@ def session_features(session) -> list[str]:
     return features_of([*(session.agent.capabilities or []), *(session.capabilities or [])])
 
 
-def session_to_dict(session) -> dict:
-    """The Session resource (contract 3.2). Needs `agent` (and `model`) loaded: select_related them."""
+def session_to_dict(session, mcp_servers: dict | None = None) -> dict:
+    """The Session resource (contract 3.2). Needs `agent` (and `model`) loaded: select_related them.
+    `mcp_servers`: the session's `mcpServers` when the caller loaded them for a whole page (else one query)."""
+    if mcp_servers is None:
+        mcp_servers = mcp_attachments_map(owner_kind="session", owner_ids=[session.pk])[session.pk]
     return {
         "id": ids.format_id("session", session.pk),
         "organization_id": ids.format_id("org", session.organization_id),
@@ -125,6 +132,7 @@ def session_to_dict(session) -> dict:
         "tags": session.tags,
         "model_id": ids.format_id("model", session.model_id),
         "capabilities": [{"ref": ref["ref"], "config": ref.get("config") or {}} for ref in session.capabilities or []],
+        "mcpServers": mcp_servers,
         "status": session.status,
         "features": session_features(session),
         "usage": session.usage,
@@ -143,6 +151,7 @@ class SessionCreateSerializer(serializers.Serializer):
     tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
     model_id = PublicIdField("model", required=False, allow_null=True)
     capabilities = CapabilityRefsField(required=False, allow_null=True)
+    mcpServers = McpServersField(required=False, allow_null=True, help_text="Added to the agent's for this session.")
 
 
 class SessionUpdateSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from apps.core.fields import format_ts
 from apps.core.scoping import get_in_org
 from apps.core.services import model_update
 from apps.llm.selectors import model_get_in_org
+from apps.mcp import services as mcp_services
 
 from . import turns
 from .event_types import EventType
@@ -103,14 +104,17 @@ def session_create(
     tags: list[str] | None = None,
     model=None,
     capabilities: list[dict] | None = None,
+    mcp_servers: dict | None = None,
 ) -> Session:
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
     `agent` is an Agent or its public id, `model` an LlmModel, a model pk or None; both must belong to
-    `organization` (404 "Agent not found" / "Model not found" otherwise).
+    `organization` (404 "Agent not found" / "Model not found" otherwise). `mcp_servers` is the API's `mcpServers`
+    (apps.mcp.services.attachments_clean: 422 for an unknown server).
     """
     agent = agent_get_in_org(organization=organization, agent=agent)
     model = _model_in_org(organization, model)
+    attachments = mcp_services.attachments_clean(organization_id=organization.pk, raw=mcp_servers)
     session = Session(
         organization=organization,
         agent=agent,
@@ -121,6 +125,10 @@ def session_create(
     )
     session.full_clean()
     session.save()
+    if attachments:
+        mcp_services.attachments_set(
+            owner_kind="session", owner_id=session.pk, organization_id=organization.pk, entries=attachments
+        )
     data = {"agent_id": ids.format_id("agent", agent.public_id)}
     if model is not None:
         data["model_id"] = ids.format_id("model", model.pk)

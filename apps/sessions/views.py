@@ -16,6 +16,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from apps.core.pagination import SessionPagination
 from apps.core.permissions import OrgScopedMixin, request_organization
+from apps.mcp.services import attachments_map as mcp_attachments_map
 
 from . import selectors, services
 from .events import EventFilter, event_to_dict
@@ -115,7 +116,8 @@ class SessionViewSet(
         # The pagination class pages; each row is built by the one function the serializer uses too,
         # without a ListSerializer per request (the one hot list endpoint: docs/benchmarks.md).
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([session_to_dict(session) for session in page or []])
+        mcp = mcp_attachments_map(owner_kind="session", owner_ids=[session.pk for session in page or []])
+        return self.get_paginated_response([session_to_dict(session, mcp[session.pk]) for session in page or []])
 
     @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
     def create(self, request):
@@ -131,6 +133,7 @@ class SessionViewSet(
             tags=data.get("tags") or [],
             model=data.get("model_id"),
             capabilities=data.get("capabilities") or [],
+            mcp_servers=data.get("mcpServers"),
         )
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 

@@ -175,3 +175,25 @@ def test_a_call_past_the_timeout_is_a_tool_error(api_client, local_mcp, settings
     assert completed["data"]["status"] == "error"
     assert completed["data"]["error"] == "MCP server 'calc' did not answer within 1 s"
     assert events[-1]["type"] == "session.idled"
+
+
+def test_session_mcp_servers_add_to_the_agents(api_client, local_mcp):
+    server = make_server(api_client, local_mcp.url)
+    agent, _ = make_session(api_client)
+    body = {"agent_id": agent["id"], "mcpServers": {"extra": {"server_id": server["id"], "tools": ["shout"]}}}
+    created = api_client.post("/v1/sessions", body, format="json")
+    assert created.status_code == 201, created.content
+    expected = {"extra": {"server_id": server["id"], "name": "calc", "tools": ["shout"]}}
+    assert created.json()["mcpServers"] == expected
+    session = created.json()["id"]
+    assert api_client.get(f"/v1/sessions/{session}").json()["mcpServers"] == expected
+    listed = {s["id"]: s["mcpServers"] for s in api_client.get("/v1/sessions").json()["data"]}
+    assert listed[session] == expected
+
+    events = say(api_client, session, '/tool mcp__calc__shout {"text": "hey"}')
+    assert last_reply(events) == 'Tool results:\nmcp__calc__shout: {"result":"HEY!"}'
+
+    unknown = api_client.post(
+        "/v1/sessions", {"agent_id": agent["id"], "mcpServers": {"x": {"server_id": "mcp_" + "2" * 32}}}, format="json"
+    )
+    assert unknown.status_code == 422
