@@ -27,6 +27,10 @@ PREFIXES = {
     "file": "file",
     "mcp_server": "mcp",
     "skill": "skill",
+    "webhook": "wh",
+    "webhook_delivery": "msg",  # also the Standard Webhooks `webhook-id` of the delivery
+    "schedule": "sched",
+    "schedule_run": "schedrun",
 }
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")

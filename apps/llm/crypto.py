@@ -18,9 +18,7 @@ import binascii
 import functools
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -131,18 +129,3 @@ def decrypt(ciphertext: str, *, key_id: str, aad: bytes) -> str:
         return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad).decode()
     except (binascii.Error, ValueError, InvalidTag, UnicodeDecodeError):
         raise DecryptionFailed(f"ciphertext does not decrypt with key {key_id!r}") from None
-
-
-# Other secrets kept under this key ring (MCP server credentials, apps/mcp) register how to re-encrypt them, so
-# `rotate_encryption_keys` covers every store: label -> rotate(dry_run=...) returning an object with `rotated`,
-# `current` and `failed` (like apps.llm.services.RotationResult).
-_rotations: dict[str, Callable[..., Any]] = {}
-
-
-def register_rotation(label: str, rotate: Callable[..., Any]) -> None:
-    """Have `rotate_encryption_keys` also run `rotate` (called from the owning app's ready())."""
-    _rotations[label] = rotate
-
-
-def registered_rotations() -> dict[str, Callable[..., Any]]:
-    return dict(_rotations)

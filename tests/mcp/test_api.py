@@ -198,7 +198,7 @@ def test_rotate_encryption_keys_re_encrypts_mcp_credentials(api_client, settings
     settings.ENCRYPTION_KEYS = f"{new},{old}"
     out = io.StringIO()
     call_command("rotate_encryption_keys", stdout=out)
-    assert "MCP server credentials: re-encrypted 1; 0 already current." in out.getvalue()
+    assert "re-encrypted 1 key(s) with key id 'new'" in out.getvalue()  # no provider keys: the MCP server's
     settings.ENCRYPTION_KEYS = new  # the old key can go
     server = McpServer.objects.get()
     assert server.secrets_key_id == "new"

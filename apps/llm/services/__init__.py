@@ -14,6 +14,8 @@ Public helpers for other apps (importable from `apps.llm.services`, the path the
 from .keys import (
     ENCRYPTION_NOT_CONFIGURED,
     RotationResult,
+    encrypted_secrets_register,
+    encryption_keys_rotate,
     llm_provider_keys_rotate,
     llm_provider_set_api_key,
     provider_api_key,
@@ -50,6 +52,8 @@ __all__ = [
     "ProviderAddressNotAllowed",
     "ProviderRequestFailed",
     "RotationResult",
+    "encrypted_secrets_register",
+    "encryption_keys_rotate",
     "llm_default_model",
     "llm_model_clear_default",
     "llm_model_create",

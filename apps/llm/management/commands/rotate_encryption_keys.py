@@ -1,13 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.llm import crypto
-from apps.llm.services import llm_provider_keys_rotate
+from apps.llm.services import encryption_keys_rotate
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored provider API key (and the other secrets under the same key ring, such as MCP "
-        "server credentials) with the first key of ENCRYPTION_KEYS. Keep the old key "
+        "Re-encrypt every stored provider API key (and other apps' secrets, e.g. webhook signing secrets) with the "
+        "first key of ENCRYPTION_KEYS. Keep the old key "
         "listed (after the new one) until this has run: until then rows encrypted with it still decrypt."
     )
 
@@ -16,20 +16,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool = False, **options):
         try:
-            result = llm_provider_keys_rotate(dry_run=dry_run)
+            result = encryption_keys_rotate(dry_run=dry_run)
         except crypto.EncryptionNotConfigured:
             raise CommandError("ENCRYPTION_KEYS is not set: there is no key to rotate to.") from None
         verb = "would re-encrypt" if dry_run else "re-encrypted"
         self.stdout.write(
             f"{verb} {result.rotated} key(s) with key id {crypto.current_key_id()!r}; {result.current} already current."
         )
-        failed = list(result.failed)
-        for label, rotate in crypto.registered_rotations().items():
-            other = rotate(dry_run=dry_run)
-            self.stdout.write(f"{label}: {verb} {other.rotated}; {other.current} already current.")
-            failed += other.failed
-        if failed:
+        if result.failed:
             raise CommandError(
-                f"{len(failed)} key(s) could not be decrypted with the configured keys and were left "
-                f"unchanged: {', '.join(failed)}"
+                f"{len(result.failed)} key(s) could not be decrypted with the configured keys and were left "
+                f"unchanged: {', '.join(result.failed)}"
             )
