@@ -134,6 +134,7 @@ class SessionViewSet(
             model=data.get("model_id"),
             capabilities=data.get("capabilities") or [],
             mcp_servers=data.get("mcpServers"),
+            created_by=request.user if getattr(request.user, "pk", None) else None,
         )
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
