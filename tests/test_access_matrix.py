@@ -104,6 +104,18 @@ def _skill(org) -> str:
     return format_id("skill", skill.pk)
 
 
+def _org(org) -> str:
+    return format_id("org", org.pk)
+
+
+def _member(org) -> str:
+    from apps.accounts.models import Membership, User
+
+    user = User.objects.create_user(email=f"org-member-{uuid.uuid4().hex[:8]}@example.com", password=None)
+    Membership.objects.create(user=user, organization=org, role="member")
+    return str(user.pk)
+
+
 def _webhook_row(org):
     from apps.webhooks.models import Webhook
 
@@ -153,6 +165,8 @@ def _schedule_run(org) -> str:
 FACTORIES: dict[str, Callable] = {
     "skill": _skill,
     "mcp": _mcp_server,
+    "org": _org,
+    "member": _member,
     "sched": _schedule,
     "schedrun": _schedule_run,
     "wh": _webhook,
@@ -167,6 +181,8 @@ FACTORIES: dict[str, Callable] = {
 MISSING_IDS: dict[str, Callable[[], str]] = {
     "skill": lambda: format_id("skill", uuid7()),
     "mcp": lambda: format_id("mcp", uuid7()),
+    "org": lambda: format_id("org", uuid7()),
+    "member": lambda: str(uuid.uuid4()),
     "sched": lambda: format_id("sched", uuid7()),
     "schedrun": lambda: format_id("schedrun", uuid7()),
     "wh": lambda: format_id("wh", uuid7()),
@@ -184,6 +200,8 @@ KWARG_KINDS = {
     "provider_id": "provider",
     "model_id": "model",
     "key_id": "api_key",
+    "org": "org",
+    "user_id": "member",
     "delivery_id": "webhook_delivery",
 }
 # Kwargs that are not organization-owned rows: a fixed, valid value.

@@ -151,9 +151,3 @@ class McpServerUpdateSerializer(McpServerCreateSerializer):
 McpServerToolsSerializer = inline_serializer(
     "McpServerTools", {"data": McpToolSerializer(many=True), "total": serializers.IntegerField()}
 )
-
-
-class ResourceConfigSerializer(serializers.Serializer):
-    """ResourceConfigResponse: which policies the caller satisfies."""
-
-    policies = serializers.DictField(child=serializers.BooleanField())

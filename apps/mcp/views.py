@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from apps.core.exceptions import ApplicationError, InvalidRequest
 from apps.core.pagination import DataEnvelope
 from apps.core.permissions import IsAdminForWrites, OrgScopedMixin, request_organization, user_is_admin
+from apps.llm.serializers import ResourceConfigSerializer
 
 from . import client, services
 from .models import McpServer
@@ -18,7 +19,6 @@ from .serializers import (
     McpServerSerializer,
     McpServerToolsSerializer,
     McpServerUpdateSerializer,
-    ResourceConfigSerializer,
 )
 
 SERVER_ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="MCP server id (`mcp_…`).")

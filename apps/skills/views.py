@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from apps.core.exceptions import InvalidRequest
 from apps.core.pagination import DataEnvelope
 from apps.core.permissions import OrgScopedMixin, request_organization
-from apps.mcp.serializers import ResourceConfigSerializer
+from apps.llm.serializers import ResourceConfigSerializer
 
 from . import services, skillmd
 from .models import Skill
