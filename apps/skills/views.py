@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apps.core.exceptions import InvalidRequest
@@ -113,9 +114,9 @@ class SkillViewSet(
 
     @extend_schema(
         request={"application/zip": OpenApiTypes.BINARY, "multipart/form-data": OpenApiTypes.BINARY},
-        responses={201: SkillSerializer, 409: ERROR, 413: ERROR, 422: ERROR},
+        responses={201: SkillSerializer, 400: ERROR, 409: ERROR, 413: ERROR, 422: ERROR},
     )
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
     def upload(self, request):
         """Create a skill from a ZIP archive (SKILL.md at its root or in one top folder; other files UTF-8 text).
         The body is the archive itself, or a multipart form with one file."""
