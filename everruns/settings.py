@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "apps.sessions",
     "apps.files",
     "apps.healthchecks",
+    "apps.mcp",
+    "apps.skills",
     "apps.idempotency",
     "apps.webhooks",
     "apps.schedules",
@@ -373,6 +375,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "LlmStatusEnum": ["active", "disabled"],
         "SyncModelsStatusEnum": ["success", "not_supported"],
+        "McpServerTransportType": ["http", "sse", "stdio"],
+        "McpServerAuthMode": ["none", "api_key", "o_auth"],
+        # MCP servers' and skills' lifecycle (the spec's McpServerStatus / SkillStatus), and what PATCH may set.
+        "ResourceLifecycleStatus": ["active", "disabled", "archived", "deleted"],
+        "ResourceLifecycleUpdateStatus": ["active", "disabled", "archived"],
     }
 )
 
@@ -422,6 +429,15 @@ SSE_DB_CONCURRENCY = env_int("SSE_DB_CONCURRENCY", 8)
 # 169.254.169.254, ...) is refused at call time (model sync and turns). Turn on for self-hosted models
 # (Ollama/vLLM on the private network) when every organization admin is trusted.
 LLM_ALLOW_PRIVATE_BASE_URLS = env_bool("LLM_ALLOW_PRIVATE_BASE_URLS", False)
+
+# ------------------------------------------------ MCP servers (apps/mcp, docs/agents.md "MCP servers")
+# Off: an MCP server URL that resolves to a private, loopback or link-local address is refused (at create/update
+# and again at every connection, which goes to a checked address). Turn on for MCP servers on the private network
+# (and in tests/dev, where the server runs on 127.0.0.1) when every organization admin is trusted.
+MCP_ALLOW_PRIVATE_URLS = env_bool("MCP_ALLOW_PRIVATE_URLS", False)
+MCP_CONNECT_TIMEOUT_SECS = env_int("MCP_CONNECT_TIMEOUT_SECS", 10)  # connect + handshake + tools/list
+MCP_TOOL_TIMEOUT_SECS = env_int("MCP_TOOL_TIMEOUT_SECS", 60)  # one tools/call, connection included
+MCP_TOOLS_CACHE_SECS = env_int("MCP_TOOLS_CACHE_SECS", 300)  # a turn re-lists tools older than this
 
 # ------------------------------------------------ authentication cache (apps/accounts, docs/auth.md)
 # Seconds a worker process reuses a successful API-key / JWT lookup (user, membership, organization)

@@ -25,6 +25,8 @@ V1_APPS = (
     "webhooks",
     "schedules",
     "healthchecks",
+    "mcp",
+    "skills",
 )
 v1 = [pattern for app in V1_APPS for pattern in import_module(f"apps.{app}.urls").urlpatterns]
 

@@ -109,6 +109,19 @@ def _health_check(org) -> str:
 
     agent = Agent.objects.create(organization=org, name="Checked", system_prompt="p")
     return format_id("healthcheck", HealthCheckRun.objects.create(organization=org, agent=agent, config_hash="x").pk)
+def _mcp_server(org) -> str:
+    from apps.mcp.models import McpServer
+
+    server = McpServer.objects.create(organization=org, name=f"matrix-{uuid.uuid4().hex[:8]}", url="http://192.0.2.1/")
+    return format_id("mcp", server.pk)
+
+
+def _skill(org) -> str:
+    from apps.skills.models import Skill
+
+    name = f"matrix-{uuid.uuid4().hex[:8]}"
+    skill = Skill.objects.create(organization=org, name=name, description="d", version="1", skill_md="---")
+    return format_id("skill", skill.pk)
 
 
 def _org(org) -> str:
@@ -173,6 +186,8 @@ FACTORIES: dict[str, Callable] = {
     "health_check": _health_check,
     "agent_version": _agent_version,
     "harness": _harness,
+    "skill": _skill,
+    "mcp": _mcp_server,
     "org": _org,
     "member": _member,
     "sched": _schedule,
@@ -190,6 +205,8 @@ MISSING_IDS: dict[str, Callable[[], str]] = {
     "health_check": lambda: format_id("healthcheck", uuid7()),
     "agent_version": lambda: format_id("agentver", uuid7()),
     "harness": lambda: format_id("harness", uuid7()),
+    "skill": lambda: format_id("skill", uuid7()),
+    "mcp": lambda: format_id("mcp", uuid7()),
     "org": lambda: format_id("org", uuid7()),
     "member": lambda: str(uuid.uuid4()),
     "sched": lambda: format_id("sched", uuid7()),

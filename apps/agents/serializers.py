@@ -14,6 +14,8 @@ from apps.core.fields import (
     format_ts,
 )
 from apps.harnesses.serializers import InitialFilesField, NetworkAccessField
+from apps.mcp.serializers import MCP_SERVERS_SCHEMA, McpServersField
+from apps.mcp.services import attachments_map as mcp_attachments_map
 
 from .models import Agent
 
@@ -127,6 +129,7 @@ class AgentSerializer(serializers.Serializer):
     parallel_tool_calls = StrictBooleanField(allow_null=True)
     network_access = NetworkAccessField(allow_null=True)
     status = StrictCharField(help_text="active | archived")
+    mcpServers = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
     default_version_id = PublicIdField("agentver", allow_null=True)
     forked_from_agent_id = PublicIdField("agent", allow_null=True)
@@ -141,12 +144,20 @@ class AgentSerializer(serializers.Serializer):
     def get_capabilities(self, agent: Agent) -> list[dict]:
         return _capability_objects(agent.capabilities)
 
+    @extend_schema_field(MCP_SERVERS_SCHEMA)
+    def get_mcpServers(self, agent: Agent) -> dict:
+        # A list view passes every row's map in the context (one query per page): see AgentViewSet.
+        prefetched = self.context.get("mcp_servers")
+        if prefetched is not None:
+            return prefetched.get(agent.pk, {})
+        return mcp_attachments_map(owner_kind="agent", owner_ids=[agent.pk])[agent.pk]
+
     @extend_schema_field(USAGE_SCHEMA)
     def get_usage(self, agent: Agent) -> dict | None:
         return agent.usage
 
     def to_representation(self, instance: Agent) -> dict:
-        return agent_to_dict(instance)
+        return {**agent_to_dict(instance), "mcpServers": self.get_mcpServers(instance)}
 
 
 class AgentCreateSerializer(serializers.Serializer):
@@ -176,6 +187,7 @@ class AgentCreateSerializer(serializers.Serializer):
     parallel_tool_calls = serializers.JSONField(required=False, allow_null=True, help_text="true | false | null")
     network_access = NetworkAccessField(required=False, allow_null=True)
     harness_name = _text(required=False, allow_null=True, help_text="A harness by name instead of by id.")
+    mcpServers = McpServersField(required=False, allow_null=True)
 
 
 class AgentUpdateSerializer(serializers.Serializer):
@@ -197,6 +209,7 @@ class AgentUpdateSerializer(serializers.Serializer):
     parallel_tool_calls = serializers.JSONField(required=False, allow_null=True, help_text="true | false | null")
     network_access = NetworkAccessField(required=False, allow_null=True)
     harness_name = _text(required=False, allow_null=True)
+    mcpServers = McpServersField(required=False, allow_null=True, help_text="Replaces the whole map.")
     status = serializers.ChoiceField(
         choices=["active", "archived"], required=False, help_text="`active` restores an archived agent."
     )

@@ -21,6 +21,7 @@ from apps.harnesses import validation
 from apps.harnesses.services import generic_harness, harness_ref_from_body
 from apps.llm.models import LlmModel
 from apps.llm.selectors import model_get_in_org
+from apps.mcp import services as mcp_services
 
 from . import examples, transfer, versioning
 from .models import Agent, AgentVersion
@@ -123,7 +124,9 @@ def agent_clean_input(*, organization: Organization, data: dict[str, Any]) -> di
             raise InvalidRequest(log_detail="agent tags must be a list of strings")
         cleaned["tags"] = list(tags)
     if "capabilities" in data:
-        cleaned["capabilities"] = normalize_refs(data["capabilities"] if data["capabilities"] is not None else [])
+        cleaned["capabilities"] = normalize_refs(
+            data["capabilities"] if data["capabilities"] is not None else [], organization_id=organization.pk
+        )
     if "default_model_id" in data:
         cleaned["default_model"] = _resolve_model(organization, data["default_model_id"])
     if "display_name" in data:
@@ -173,12 +176,14 @@ def agent_create(
     lineage: dict[str, Any] | None = None,
     change_kind: str = "auto",
     source_version: AgentVersion | None = None,
+    mcp_servers: dict | None = None,
     **extra: Any,
 ) -> Agent:
     """Create an agent. The caller has checked that `public_id` (if given) is free in the org.
 
     `extra` takes the keys of EXTRA_FIELDS (display_name, tools, initial_files, …, harness_id/harness_name);
-    `lineage` the forked_from_* / root_agent_id of a fork.
+    `lineage` the forked_from_* / root_agent_id of a fork. `mcp_servers` is the API's `mcpServers` map
+    (apps.mcp.services.attachments_clean: 422 for an unknown server).
     """
     unknown = set(extra) - set(EXTRA_FIELDS)
     if unknown:
@@ -194,24 +199,36 @@ def agent_create(
         **extra,
     }
     cleaned = agent_clean_input(organization=organization, data=data)
+    attachments = mcp_services.attachments_clean(organization_id=organization.pk, raw=mcp_servers)
     agent = Agent(organization=organization, **cleaned, **(lineage or {}))
     if public_id is not None:
         agent.public_id = public_id
     agent = _save(agent)
+    if attachments:
+        _set_mcp_servers(agent, attachments)
     versioning.snapshot(agent=agent, change_kind=change_kind, source_version=source_version)
     return agent
+
+
+def _set_mcp_servers(agent: Agent, attachments: list[dict]) -> None:
+    mcp_services.attachments_set(
+        owner_kind="agent", owner_id=agent.pk, organization_id=agent.organization_id, entries=attachments
+    )
 
 
 @transaction.atomic
 def agent_update(*, agent: Agent, data: dict[str, Any], change_kind: str = "auto") -> Agent:
     """Partial update (PATCH): only the keys present in `data` change.
 
-    Keys: FIELDS, EXTRA_FIELDS and `status` ("active" restores an archived agent). An explicit
-    `default_model_id: None` clears the override, `harness_id: None` goes back to `generic`. `updated_at`
-    moves even when nothing changed, so a client sees its write acknowledged. A change of the resolved
-    configuration records a new version (apps.agents.versioning).
+    Keys: FIELDS, EXTRA_FIELDS, `status` ("active" restores an archived agent) and `mcpServers` (replaces the
+    map). An explicit `default_model_id: None` clears the override, `harness_id: None` goes back to `generic`.
+    `updated_at` moves even when nothing changed, so a client sees its write acknowledged. A change of the
+    resolved configuration records a new version (apps.agents.versioning).
     """
     cleaned = agent_clean_input(organization=agent.organization, data=data)
+    attachments = None
+    if "mcpServers" in data:
+        attachments = mcp_services.attachments_clean(organization_id=agent.organization_id, raw=data["mcpServers"])
     if "status" in data:
         if data["status"] not in (Agent.STATUS_ACTIVE, Agent.STATUS_ARCHIVED):
             raise InvalidRequest(log_detail=f"bad agent status {data['status']!r}"[:100])
@@ -221,6 +238,8 @@ def agent_update(*, agent: Agent, data: dict[str, Any], change_kind: str = "auto
     for field, value in cleaned.items():
         setattr(agent, field, value)
     agent = _save(agent)
+    if attachments is not None:
+        _set_mcp_servers(agent, attachments)
     versioning.snapshot(agent=agent, change_kind=change_kind)
     return agent
 
@@ -248,14 +267,17 @@ def agent_upsert(*, organization: Organization, public_id: uuid.UUID, data: dict
     race and becomes an update.
     """
     values = _replace_values(data)
+    mcp_servers = data.get("mcpServers") or {}
     agent = Agent.objects.select_for_update().filter(organization=organization, public_id=public_id).first()
     if agent is None:
         try:
             with transaction.atomic():
-                return agent_create(organization=organization, public_id=public_id, **values), True
+                return agent_create(
+                    organization=organization, public_id=public_id, mcp_servers=mcp_servers, **values
+                ), True
         except IntegrityError:
             agent = Agent.objects.select_for_update().get(organization=organization, public_id=public_id)
-    return agent_update(agent=agent, data=values), False
+    return agent_update(agent=agent, data={**values, "mcpServers": mcp_servers}), False
 
 
 @transaction.atomic
@@ -273,9 +295,10 @@ def agent_apply(*, organization: Organization, data: dict[str, Any]) -> tuple[Ag
         if isinstance(data.get("name"), str)
         else None
     )
+    mcp_servers = data.get("mcpServers") or {}
     if existing is not None:
-        return agent_update(agent=existing, data=_replace_values(data)), False
-    return agent_create(organization=organization, **_replace_values(data)), True
+        return agent_update(agent=existing, data={**_replace_values(data), "mcpServers": mcp_servers}), False
+    return agent_create(organization=organization, mcp_servers=mcp_servers, **_replace_values(data)), True
 
 
 @transaction.atomic
@@ -329,7 +352,9 @@ def agent_copy(*, agent: Agent) -> Agent:
     """
     budget = MAX_NAME_BYTES - len(COPY_SUFFIX) - 8
     name = agent.name.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
+    mcp_servers = mcp_services.attachments_map(owner_kind="agent", owner_ids=[agent.pk])[agent.pk]
     return agent_create(
+        mcp_servers=mcp_servers,
         organization=agent.organization,
         name=_free_name(agent.organization, f"{name}{COPY_SUFFIX}"),
         **agent_config_values(agent),

@@ -16,6 +16,7 @@ from apps.core.pagination import OptionalPagination, query_bool, search_filter
 from apps.core.permissions import OrgScopedMixin, request_organization
 from apps.harnesses import resolve
 from apps.harnesses.views import RESOURCE_CONFIG
+from apps.mcp.services import attachments_map as mcp_attachments_map
 
 from . import analysis, services, versioning
 from .models import Agent, AgentVersion
@@ -122,7 +123,8 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
 
     def list(self, request):
         rows = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(AgentSerializer(rows, many=True).data)
+        context = {"mcp_servers": mcp_attachments_map(owner_kind="agent", owner_ids=[row.pk for row in rows or []])}
+        return self.get_paginated_response(AgentSerializer(rows, many=True, context=context).data)
 
     def retrieve(self, request, pk=None):
         return self._respond(self.get_object())
@@ -232,10 +234,11 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.agent_check_limits(data)
-        refs = registry.normalize_refs(data.get("capabilities") or [])
-        resolved = registry.resolve(refs)
+        organization_id = request_organization(request).pk
+        refs = registry.normalize_refs(data.get("capabilities") or [], organization_id=organization_id)
+        resolved = registry.resolve(refs, organization_id=organization_id)
         body = {
-            "system_prompt": registry.build_system_prompt(refs, data["system_prompt"]),
+            "system_prompt": resolved.system_prompt(data["system_prompt"]),
             "tools": resolved.tool_definitions(),
         }
         return Response(AgentPreviewResultSerializer(body).data)

@@ -69,3 +69,4 @@ class Capability:
     dependencies: tuple[str, ...] = ()
     features: tuple[str, ...] = ()
     is_mcp: bool = False
+    is_skill: bool = False

@@ -18,6 +18,7 @@ class CapabilitySerializer(serializers.Serializer):
     icon = StrictCharField(allow_null=True)
     category = StrictCharField(allow_null=True)
     is_mcp = serializers.BooleanField()
+    is_skill = serializers.BooleanField()
     dependencies = serializers.ListField(child=StrictCharField())
     features = serializers.ListField(child=StrictCharField())
     risk_level = serializers.ChoiceField(choices=RISK_LEVELS)

@@ -28,6 +28,8 @@ PREFIXES = {
     "harness": "harness",
     "agent_version": "agentver",
     "health_check": "healthcheck",
+    "mcp_server": "mcp",
+    "skill": "skill",
     "webhook": "wh",
     "webhook_delivery": "msg",  # also the Standard Webhooks `webhook-id` of the delivery
     "schedule": "sched",

@@ -51,6 +51,7 @@ from apps.llm.clients import (
 )
 from apps.llm.models import LlmModel
 from apps.llm.services import provider_base_url_check
+from apps.mcp.services import attachment_refs as mcp_attachment_refs
 from apps.sessions import turns
 from apps.sessions.event_types import EventType
 from apps.sessions.events import event_append
@@ -244,9 +245,12 @@ class TurnRunner:
         self.generation_cursor = handled_sequence(self.session_id)
         # Harness → agent (its pinned version) → session, resolved in apps.harnesses.resolve.
         self.config = resolve.session_config(session_base_config(session), session)
-        refs = self.config["capabilities"]
-        resolved = registry.resolve(refs)
-        self.system_prompt = registry.build_system_prompt(refs, self.config["system_prompt"])
+        refs = list(self.config["capabilities"])
+        # `mcpServers` of the agent, then of the session: `mcp:` capability references like any other.
+        owners = ([("agent", self.agent.pk)] if self.agent is not None else []) + [("session", session.pk)]
+        refs += mcp_attachment_refs(owners=owners)
+        resolved = registry.resolve(refs, organization_id=session.organization_id, for_turn=True)
+        self.system_prompt = resolved.system_prompt(self.config["system_prompt"])
         if self.config["initial_files"] and not self.turn.resumed and not self.earlier_turns():
             seed_initial_files(session=session, initial_files=self.config["initial_files"])
         self.tools = {tool.name: tool for tool in resolved.tools}

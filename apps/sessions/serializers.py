@@ -10,6 +10,8 @@ from rest_framework import serializers
 from apps.capabilities.registry import features_of, normalize_refs
 from apps.core import ids
 from apps.core.fields import PublicIdField, StrictBooleanField, StrictCharField, TimestampField, format_ts
+from apps.mcp.serializers import McpServersField
+from apps.mcp.services import attachments_map as mcp_attachments_map
 
 from .events import event_to_dict
 
@@ -60,7 +62,7 @@ class CapabilityRefsField(serializers.JSONField):
 
     def to_internal_value(self, data):
         value: Any = super().to_internal_value(data)
-        return normalize_refs(value)
+        return normalize_refs(value, organization_id=self.context.get("organization_id"))
 
 
 class SessionToolSerializer(serializers.Serializer):
@@ -119,6 +121,7 @@ class SessionSerializer(serializers.ModelSerializer):
     agent_version_id = PublicIdField("agentver", read_only=True, allow_null=True)
     model_id = PublicIdField("model", read_only=True, allow_null=True)
     capabilities = SessionCapabilityRefSerializer(many=True, read_only=True)
+    mcpServers = McpServersField(read_only=True, help_text="MCP servers of this session (added to the agent's).")
     tools = SessionToolSerializer(many=True, read_only=True)
     initial_files = InitialFileSerializer(many=True, read_only=True)
     status = StrictCharField(read_only=True, help_text="started | active | idle | waitingfortoolresults")
@@ -156,6 +159,7 @@ class SessionSerializer(serializers.ModelSerializer):
             "locale",
             "system_prompt",
             "capabilities",
+            "mcpServers",
             "tools",
             "initial_files",
             "hints",
@@ -205,12 +209,15 @@ def owner_summary(user_id) -> dict | None:
     return {"id": ids.format_id("principal", user_id), "kind": "user", "subject_id": str(user_id)}
 
 
-def session_to_dict(session) -> dict:
+def session_to_dict(session, mcp_servers: dict | None = None) -> dict:
     """The Session resource (contract 3.2 plus the published spec's fields).
 
     Needs `agent` (and `model`) loaded: select_related them. `is_pinned` is the caller's: the selectors
-    annotate it (`pinned`); a row without the annotation renders null (no user context).
+    annotate it (`pinned`); a row without the annotation renders null (no user context). `mcp_servers`: the
+    session's `mcpServers` when the caller loaded them for a whole page (else one query).
     """
+    if mcp_servers is None:
+        mcp_servers = mcp_attachments_map(owner_kind="session", owner_ids=[session.pk])[session.pk]
     owner = owner_summary(session.created_by_id)
     return {
         "id": ids.format_id("session", session.pk),
@@ -225,6 +232,7 @@ def session_to_dict(session) -> dict:
         "locale": session.locale,
         "system_prompt": session.system_prompt,
         "capabilities": [{"ref": ref["ref"], "config": ref.get("config") or {}} for ref in session.capabilities or []],
+        "mcpServers": mcp_servers,
         "tools": session.tools or [],
         "initial_files": session.initial_files or [],
         "hints": session.hints,
@@ -278,6 +286,7 @@ class SessionCreateSerializer(SessionLayersSerializer):
     agent_id = PublicIdField("agent", required=False, allow_null=True)
     harness_id = PublicIdField("harness", required=False, allow_null=True, help_text="Default: the agent's harness.")
     harness_name = StrictCharField(required=False, allow_null=True, help_text="A harness by name instead of by id.")
+    mcpServers = McpServersField(required=False, allow_null=True, help_text="Added to the agent's for this session.")
     agent_name = StrictCharField(
         required=False, allow_null=True, max_length=255, help_text="The agent by name instead of by id."
     )

@@ -27,6 +27,7 @@ from apps.core.scoping import get_in_org
 from apps.core.services import model_update
 from apps.harnesses.services import harness_ref_from_body
 from apps.llm.selectors import model_get_in_org
+from apps.mcp import services as mcp_services
 
 from . import turns
 from .event_types import EventType
@@ -140,6 +141,7 @@ def session_create(
     hints: dict | None = None,
     harness_id: uuid.UUID | None = None,
     harness_name: str | None = None,
+    mcp_servers: dict | None = None,
     created_by=None,
     workspace_id: str | None = None,
 ) -> Session:
@@ -149,11 +151,13 @@ def session_create(
     `organization` (404 "Agent not found" / "Model not found" otherwise). `created_by`: the User who
     asked (the API's `owner`; the admin's owner column), or None.
     `workspace_id`: this server has no workspaces, so any id is 404 "Workspace not found" (null is fine).
+    `mcp_servers` is the API's `mcpServers` (apps.mcp.services.attachments_clean: 422 for an unknown server).
     """
     if workspace_id is not None:
         raise NotFound("Workspace not found")
     agent = agent_get_in_org(organization=organization, agent=agent)
     model = _model_in_org(organization, model)
+    attachments = mcp_services.attachments_clean(organization_id=organization.pk, raw=mcp_servers)
     session = Session(
         organization=organization,
         agent=agent,
@@ -177,6 +181,10 @@ def session_create(
         session.harness = harness
     session.full_clean()
     session.save()
+    if attachments:
+        mcp_services.attachments_set(
+            owner_kind="session", owner_id=session.pk, organization_id=organization.pk, entries=attachments
+        )
     data = {"agent_id": ids.format_id("agent", agent.public_id)}
     if model is not None:
         data["model_id"] = ids.format_id("model", model.pk)

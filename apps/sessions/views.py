@@ -18,6 +18,7 @@ from apps.core.exceptions import InvalidRequest
 from apps.core.ids import format_id
 from apps.core.pagination import SessionPagination
 from apps.core.permissions import OrgScopedMixin, request_organization
+from apps.mcp.services import attachments_map as mcp_attachments_map
 
 from . import forks, secrets, selectors, services
 from .events import EventFilter, EventQuery, event_to_dict
@@ -171,12 +172,14 @@ class SessionViewSet(
         # The pagination class pages; each row is built by the one function the serializer uses too,
         # without a ListSerializer per request (the one hot list endpoint: docs/benchmarks.md).
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([session_to_dict(session) for session in page or []])
+        mcp = mcp_attachments_map(owner_kind="session", owner_ids=[session.pk for session in page or []])
+        return self.get_paginated_response([session_to_dict(session, mcp[session.pk]) for session in page or []])
 
     @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
     def create(self, request):
         """Create a session for an agent (status `started`)."""
-        serializer = SessionCreateSerializer(data=request.data)
+        context = {"organization_id": request_organization(request).pk}  # org-owned refs (mcp:, skill:)
+        serializer = SessionCreateSerializer(data=request.data, context=context)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         organization = request_organization(request)
@@ -197,6 +200,7 @@ class SessionViewSet(
             hints=data.get("hints"),
             harness_id=data.get("harness_id"),
             harness_name=data.get("harness_name"),
+            mcp_servers=data.get("mcpServers"),
             created_by=request.user if getattr(request.user, "pk", None) else None,
             workspace_id=data.get("workspace_id"),
         )

@@ -19,7 +19,7 @@ from apps.core.ids import format_id
 
 pytestmark = pytest.mark.django_db
 
-SESSIONS_VIEW_QUERIES = 2  # count + one page query with agent and model joined
+SESSIONS_VIEW_QUERIES = 3  # count + one page query with agent and model joined + the page's mcpServers
 AUTH_QUERIES = 1
 
 

@@ -43,6 +43,7 @@ def test_create_returns_the_full_agent(api_client):
         "default_model_id": None,
         "tags": ["docs"],
         "capabilities": [{"ref": "current_time", "config": {}}, {"ref": "test_math", "config": {"precision": 2}}],
+        "mcpServers": {},
         "status": "active",
         "usage": None,
         "display_name": None,

@@ -34,6 +34,7 @@ def test_list_item_shape(api_client):
         "icon": "globe",
         "category": "Network",
         "is_mcp": False,
+        "is_skill": False,
         "dependencies": [],
         "features": [],
         "risk_level": "high",

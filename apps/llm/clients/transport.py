@@ -24,16 +24,22 @@ from django.conf import settings
 from apps.core.netpolicy import AddressNotAllowed, HostUnresolvable, resolve_checked
 
 
+def policy_addresses(host: str, port: int) -> list[str]:
+    """The addresses to try for host:port, all allowed by the policy; else httpcore2.ConnectError (shared with the
+    MCP client's async backend, apps/mcp/client.py)."""
+    try:
+        return resolve_checked(host, port)
+    except HostUnresolvable:
+        raise httpcore2.ConnectError(f"{host} does not resolve") from None
+    except AddressNotAllowed:
+        raise httpcore2.ConnectError(f"{host} resolves to a non-public address") from None
+
+
 class PolicyNetworkBackend(httpcore2.SyncBackend):
     """TCP connections to checked addresses only (tried in resolver order)."""
 
     def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
-        try:
-            addresses = resolve_checked(host, port)
-        except HostUnresolvable:
-            raise httpcore2.ConnectError(f"{host} does not resolve") from None
-        except AddressNotAllowed:
-            raise httpcore2.ConnectError(f"{host} resolves to a non-public address") from None
+        addresses = policy_addresses(host, port)
         error: Exception | None = None
         for address in addresses:
             try:
