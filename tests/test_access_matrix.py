@@ -109,6 +109,8 @@ def _health_check(org) -> str:
 
     agent = Agent.objects.create(organization=org, name="Checked", system_prompt="p")
     return format_id("healthcheck", HealthCheckRun.objects.create(organization=org, agent=agent, config_hash="x").pk)
+
+
 def _mcp_server(org) -> str:
     from apps.mcp.models import McpServer
 
