@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "apps.agents",
     "apps.sessions",
     "apps.files",
+    "apps.usage",
     "apps.runtime",
 ]
 

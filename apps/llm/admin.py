@@ -108,6 +108,9 @@ class LlmModelAdminForm(forms.ModelForm):
             "source",
             "status",
             "is_stale",
+            "input_price_per_mtok",
+            "output_price_per_mtok",
+            "cached_input_price_per_mtok",
         ]
 
     def validate_constraints(self):

@@ -1,5 +1,8 @@
 """LLM providers and models (contract 3.6, 3.7)."""
 
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -54,6 +57,18 @@ class LlmModel(PublicModel):
     status = models.CharField(max_length=16, choices=STATUSES, default="active")
     # A discovered model that the latest sync did not return (contract 3.7).
     is_stale = models.BooleanField(default=False)
+    # Prices in USD per million tokens (docs/usage.md). Null: the catalogue's price for the model, else 0.
+    # Input is the uncached prompt; cached input is tokens read from the prompt cache (cache writes are
+    # billed as input). Decimal end to end: a call's cost is exact.
+    input_price_per_mtok = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
+    output_price_per_mtok = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
+    cached_input_price_per_mtok = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

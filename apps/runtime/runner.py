@@ -55,6 +55,7 @@ from apps.sessions.events import event_append
 from apps.sessions.models import Event, Session, Turn
 from apps.sessions.services import message_text, preview_text
 from apps.sessions.tasks import enqueue_turn
+from apps.usage.services import usage_record
 
 from .control import TurnCancelled, TurnFailed, TurnLost
 from .conversation import History, build_history
@@ -590,6 +591,8 @@ class TurnRunner:
                 {"metadata": self.model_metadata(), "usage": usage},
                 self.context(reason_span),
             )
+            if self.model is not None:
+                usage_record(session=self.session, turn=self.turn, model=self.model, usage=usage)
             session_updates = usage_increment_expressions(usage)
             if usage:
                 type(self.agent).objects.filter(pk=self.agent.pk).update(**usage_increment_expressions(usage))

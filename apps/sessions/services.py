@@ -103,11 +103,14 @@ def session_create(
     tags: list[str] | None = None,
     model=None,
     capabilities: list[dict] | None = None,
+    created_by=None,
+    api_key=None,
 ) -> Session:
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
     `agent` is an Agent or its public id, `model` an LlmModel, a model pk or None; both must belong to
-    `organization` (404 "Agent not found" / "Model not found" otherwise).
+    `organization` (404 "Agent not found" / "Model not found" otherwise). `created_by` / `api_key`: the
+    caller (a User; the ApiKey it authenticated with, if any), recorded as the session's owner.
     """
     agent = agent_get_in_org(organization=organization, agent=agent)
     model = _model_in_org(organization, model)
@@ -118,6 +121,8 @@ def session_create(
         tags=list(tags or []),
         model=model,
         capabilities=list(capabilities or []),
+        created_by=created_by,
+        api_key=api_key,
     )
     session.full_clean()
     session.save()

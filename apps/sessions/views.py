@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from apps.core.pagination import SessionPagination
-from apps.core.permissions import OrgScopedMixin, request_organization
+from apps.core.permissions import OrgScopedMixin, request_api_key, request_organization, request_user
 
 from . import selectors, services
 from .events import EventFilter, event_to_dict
@@ -130,6 +130,8 @@ class SessionViewSet(
             tags=data.get("tags") or [],
             model=data.get("model_id"),
             capabilities=data.get("capabilities") or [],
+            created_by=request_user(request),
+            api_key=request_api_key(request),
         )
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
