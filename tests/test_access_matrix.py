@@ -89,6 +89,15 @@ def _api_key(org) -> str:
     return str(api_key.pk)
 
 
+def _budget(org) -> str:
+    from apps.usage.models import Budget
+
+    budget = Budget.objects.create(
+        organization=org, subject_type="organization", subject_id=org.pk, currency="usd", limit=1
+    )
+    return format_id("bdgt", budget.pk)
+
+
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
     "agent": _agent,
@@ -96,6 +105,7 @@ FACTORIES: dict[str, Callable] = {
     "provider": _provider,
     "model": _model,
     "api_key": _api_key,
+    "bdgt": _budget,
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
@@ -104,6 +114,7 @@ MISSING_IDS: dict[str, Callable[[], str]] = {
     "provider": lambda: format_id("provider", uuid7()),
     "model": lambda: format_id("model", uuid7()),
     "api_key": lambda: str(uuid.uuid4()),
+    "bdgt": lambda: format_id("bdgt", uuid7()),
 }
 # URL kwarg -> kind (`pk` uses the viewset's `id_prefix`).
 KWARG_KINDS = {

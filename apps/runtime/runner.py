@@ -55,6 +55,7 @@ from apps.sessions.events import event_append
 from apps.sessions.models import Event, Session, Turn
 from apps.sessions.services import message_text, preview_text
 from apps.sessions.tasks import enqueue_turn
+from apps.usage.budgets import EXCEEDED_MESSAGE, budget_exceeded_notify, budget_gate, budget_holds_release
 from apps.usage.services import usage_record
 
 from .control import TurnCancelled, TurnFailed, TurnLost
@@ -69,6 +70,8 @@ ERROR_MESSAGE = "I encountered an error while processing your request. Please tr
 ERROR_EVENT_TEXT = "An error occurred while processing your request."
 CANCEL_MESSAGE = turns.CANCELLED_MESSAGE
 MAX_ITERATIONS_EVENT_TEXT = "Maximum number of iterations reached"
+BUDGET_EXCEEDED = "budget_exceeded"  # error_code of a turn a budget stopped
+BUDGET_STOP_MESSAGE = "I stopped because a budget for this work is used up."
 MAX_TURNS_PER_CALL = 50  # follow-up turns one task runs before handing over (keeps a worker fair)
 
 
@@ -190,6 +193,19 @@ class TurnRunner:
             self._run()
         except TurnLost:
             logger.warning("%s was taken over by another worker; stopping", self.turn_key)
+        finally:
+            budget_holds_release(turn=self.turn)
+
+    def budget_gate(self) -> None:
+        """Before every model call (apps.usage.budgets.budget_gate): wait while calls in flight could use up
+        what a budget has left; stop the turn (failed, with the reason) when a budget is exhausted."""
+        while (verdict := budget_gate(session=self.session, turn=self.turn)).action == "wait":
+            self.sleep(self.check_interval)
+        if verdict.action == "stop":
+            with transaction.atomic():
+                self.own()
+                budget_exceeded_notify(session=self.session, verdict=verdict, turn_id=self.turn_key)
+            raise TurnFailed(BUDGET_EXCEEDED, verdict.message or EXCEEDED_MESSAGE)
 
     def _run(self) -> None:
         started = time.monotonic()
@@ -261,6 +277,7 @@ class TurnRunner:
             self.checkpoint(force=True)
             if self.iterations >= max_iterations:
                 raise TurnFailed("max_iterations", f"{MAX_ITERATIONS_EVENT_TEXT} ({max_iterations})")
+            self.budget_gate()
             calls = self.reason()
             if not calls:
                 return
@@ -804,12 +821,16 @@ class TurnRunner:
                     f"I stopped because I reached the maximum number of steps "
                     f"({settings.RUNTIME_MAX_ITERATIONS}) for one request."
                 )
+            elif error_code == BUDGET_EXCEEDED:
+                text = BUDGET_STOP_MESSAGE
             self.emit_message(
                 EventType.OUTPUT_MESSAGE_COMPLETED,
                 self.agent_message([{"type": "text", "text": text}]),
                 {"metadata": self.model_metadata()},
             )
             public_error = MAX_ITERATIONS_EVENT_TEXT if error_code == "max_iterations" else ERROR_EVENT_TEXT
+            if error_code == BUDGET_EXCEEDED:
+                public_error = detail  # which budget and what is left: ids and numbers, safe to show
             turns.finish(
                 turn=self.turn,
                 worker_id=self.worker_id,

@@ -232,9 +232,37 @@ def message_limits_check(*, content: list[dict], metadata: dict | None = None, t
         raise InputTooLarge(log_detail="message metadata/tags too large")
 
 
+def message_create(
+    *,
+    session: Session,
+    content: list[dict],
+    controls: dict | None = None,
+    metadata: dict | None = None,
+    tags: list[str] | None = None,
+    event_metadata: dict | None = None,
+    start_turn: bool = True,
+) -> Event:
+    """Store a user message as its `input.message` event (contract 6.1) and return that event.
+
+    When it may start a turn (`start_turn`), the turn is admitted first (apps.sessions.turns.admit: e.g.
+    422 when a budget is exhausted), outside the message's transaction. See `_message_store`.
+    """
+    if start_turn:
+        turns.admit(session=session)
+    return _message_store(
+        session=session,
+        content=content,
+        controls=controls,
+        metadata=metadata,
+        tags=tags,
+        event_metadata=event_metadata,
+        start_turn=start_turn,
+    )
+
+
 @retry_on_conflict
 @transaction.atomic
-def message_create(
+def _message_store(
     *,
     session: Session,
     content: list[dict],

@@ -1,6 +1,7 @@
 """Request and response shapes of the usage API (docs/usage.md)."""
 
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -8,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.fields import PublicIdField
+from apps.core.fields import PublicIdField, TimestampField
 
 from .selectors import GROUPS
 
@@ -102,3 +103,115 @@ class UsageReportSerializer(serializers.Serializer):
     start = serializers.DateTimeField()
     end = serializers.DateTimeField()
     group_by = serializers.CharField(allow_null=True)
+
+
+# --------------------------------------------------------------------------- budgets (the SDK's shapes)
+PERIOD_ALIASES = {"daily": "day", "day": "day", "monthly": "month", "month": "month", "none": None}
+
+
+def money_field(**kwargs) -> serializers.DecimalField:
+    """An amount in the budget's currency: a JSON number in (converted exactly from its text), out as a number."""
+    return serializers.DecimalField(max_digits=28, decimal_places=12, coerce_to_string=False, **kwargs)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": ["none", "daily", "monthly"]},
+            {
+                "type": "object",
+                "properties": {"type": {"type": "string", "enum": ["calendar"]}, "unit": {"type": "string"}},
+                "required": ["type", "unit"],
+            },
+        ],
+        "nullable": True,
+    }
+)
+class PeriodField(serializers.Field):
+    """`none` / `daily` / `monthly`, or the SDK's `{"type": "calendar", "unit": "day" | "month"}`; stored as
+    day / month / None. Other period kinds (duration, rolling; hour, week, year) are not supported: 400."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data in PERIOD_ALIASES:
+            return PERIOD_ALIASES[data]
+        if isinstance(data, dict) and data.get("type") == "calendar" and data.get("unit") in ("day", "month"):
+            return data["unit"]
+        raise serializers.ValidationError("period must be none, daily, monthly or a calendar day/month period")
+
+    def to_representation(self, value):
+        return {"type": "calendar", "unit": value} if value else None
+
+
+class BudgetCreateSerializer(serializers.Serializer):
+    subject_type = serializers.CharField(
+        max_length=16, help_text="organization (or org), agent, session, api_key or user."
+    )
+    subject_id = serializers.CharField(max_length=80, help_text="org_…, agent_…, session_…, or a user / API key id.")
+    currency = serializers.ChoiceField(choices=["usd", "tokens"])
+    limit = money_field(min_value=Decimal(0))
+    soft_limit = money_field(min_value=Decimal(0), required=False, allow_null=True)
+    period = PeriodField(required=False, allow_null=True)
+    metadata = serializers.JSONField(required=False, allow_null=True)
+
+
+class BudgetUpdateSerializer(serializers.Serializer):
+    limit = money_field(min_value=Decimal(0), required=False)
+    soft_limit = money_field(min_value=Decimal(0), required=False, allow_null=True)
+    status = serializers.ChoiceField(choices=["active", "paused", "disabled"], required=False)
+    metadata = serializers.JSONField(required=False, allow_null=True)
+
+
+class TopUpSerializer(serializers.Serializer):
+    amount = money_field(min_value=Decimal(0))
+    description = serializers.CharField(max_length=1000, required=False, allow_null=True)
+
+
+class BudgetSerializer(serializers.Serializer):
+    """A budget (SDK `Budget`); `balance` = limit - consumed this period; `status` `exhausted` when nothing is
+    left of an active budget."""
+
+    id = PublicIdField("bdgt", read_only=True)
+    organization_id = PublicIdField("org", read_only=True)
+    subject_type = serializers.CharField()
+    subject_id = serializers.SerializerMethodField()
+    currency = serializers.CharField()
+    limit = money_field()
+    soft_limit = money_field(allow_null=True)
+    balance = money_field()
+    status = serializers.CharField(source="state")
+    period = PeriodField(allow_null=True)
+    period_started_at = TimestampField(allow_null=True)
+    metadata = serializers.JSONField(allow_null=True)
+    created_at = TimestampField()
+    updated_at = TimestampField()
+
+    def get_subject_id(self, budget) -> str:
+        from .budgets import subject_key
+
+        return subject_key(budget)
+
+
+class LedgerEntrySerializer(serializers.Serializer):
+    """One movement of a budget: positive = consumption, negative = top-up."""
+
+    id = PublicIdField("ledger", read_only=True)
+    budget_id = PublicIdField("bdgt", read_only=True)
+    amount = money_field()
+    meter_source = serializers.CharField()
+    ref_type = serializers.CharField(allow_null=True)
+    ref_id = serializers.CharField(allow_null=True)
+    session_id = PublicIdField("session", read_only=True, allow_null=True)
+    description = serializers.CharField(allow_null=True)
+    created_at = TimestampField()
+
+
+class BudgetCheckResultSerializer(serializers.Serializer):
+    """The most restrictive verdict: action continue, warn or stop (with the budget that decided)."""
+
+    action = serializers.CharField()
+    balance = serializers.FloatField(allow_null=True)
+    budget_id = serializers.CharField(allow_null=True)
+    currency = serializers.CharField(allow_null=True)
+    error_code = serializers.CharField(allow_null=True)
+    error_fields = serializers.DictField(allow_null=True)
+    message = serializers.CharField(allow_null=True)

@@ -8,6 +8,7 @@ from apps.llm.models import LlmModel
 from apps.llm.pricing import call_cost, model_prices
 from apps.sessions.models import Session, Turn
 
+from .budgets import budget_charge
 from .models import UsageRecord
 
 
@@ -17,6 +18,7 @@ def usage_record(*, session: Session, turn: Turn | None, model: LlmModel, usage:
 
     Called by the runtime inside the transaction that stores the call's step, so a step and its usage row
     exist together or not at all. A call that reported no usage is still recorded (zero tokens, zero cost).
+    The call is then charged to the session's budgets (apps.usage.budgets.budget_charge).
     """
     usage = usage or {}
     record = UsageRecord(
@@ -37,4 +39,5 @@ def usage_record(*, session: Session, turn: Turn | None, model: LlmModel, usage:
         cost_usd=call_cost(model_prices(model), usage),
     )
     record.save(force_insert=True)
+    budget_charge(session=session, record=record)
     return record
