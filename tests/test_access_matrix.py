@@ -125,7 +125,7 @@ KWARG_KINDS = {
     "key_id": "api_key",
 }
 # Kwargs that are not organization-owned rows: a fixed, valid value.
-FIXED_VALUES = {"path": "notes.txt"}
+FIXED_VALUES = {"path": "notes.txt", "provider": "openai"}  # provider: a type (user connections)
 # Views whose `pk` names something global (not org-owned): the value to use.
 GLOBAL_PK_VIEWS = {"CapabilityViewSet": "current_time"}
 

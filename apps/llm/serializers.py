@@ -369,3 +369,29 @@ class ModelCreateSerializer(EnabledMixin, LlmModelCreateSerializer):
 
 class ModelUpdateSerializer(EnabledMixin, LlmModelUpdateSerializer):
     """Any of the create fields (spec `UpdateModelRequest`)."""
+
+
+# --------------------------------------------------------------------------- /v1/user/connections
+class ConnectionSetSerializer(serializers.Serializer):
+    api_key = StrictCharField(max_length=4096, write_only=True)
+
+
+class ConnectionSerializer(serializers.Serializer):
+    """A user's connection to a provider; the key itself is never returned."""
+
+    provider = serializers.CharField()
+    connection_type = serializers.SerializerMethodField()
+    connected_at = TimestampField(source="created_at")
+    created_at = TimestampField()
+    updated_at = TimestampField()
+    provider_username = serializers.SerializerMethodField()
+    scopes = serializers.SerializerMethodField()
+
+    def get_connection_type(self, obj) -> str:
+        return "api_key"
+
+    def get_provider_username(self, obj) -> str | None:
+        return None
+
+    def get_scopes(self, obj) -> str | None:
+        return None

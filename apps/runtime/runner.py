@@ -406,7 +406,8 @@ class TurnRunner:
             provider_base_url_check(model.provider)  # SSRF policy for org-chosen base URLs
         except ApplicationError as exc:
             raise ProviderError(exc.message, permanent=True) from exc
-        return build_client(provider_settings(model.provider, model.model_id))
+        # The session owner's own connection stands in when the provider has no key (docs/usage.md).
+        return build_client(provider_settings(model.provider, model.model_id, user_id=self.session.created_by_id))
 
     def stream(self, request: LLMRequest, span: str) -> StepResult:
         """Call the model; stream deltas as events (batched), checking cancel while waiting."""

@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -11,7 +12,9 @@ from apps.core.exceptions import InvalidRequest
 from apps.core.services import model_update
 from apps.llm import crypto
 from apps.llm.clients.base import client_class_or_none
-from apps.llm.models import LlmProvider
+from apps.llm.models import LlmProvider, UserConnection
+
+from .connections import connection_aad, connection_api_key, connection_encrypted_fields
 
 logger = logging.getLogger("everruns.llm")
 
@@ -58,9 +61,12 @@ def _env_api_key(provider: LlmProvider) -> str | None:
     return getattr(settings, cls.env_api_key_setting, "") or None
 
 
-def provider_api_key(provider: LlmProvider) -> str | None:
-    """The API key to call `provider` with: its stored key, else the env fallback for its type (official
-    endpoints only, see `_env_api_key`), else None.
+def provider_api_key(provider: LlmProvider, *, user_id: Any = None) -> str | None:
+    """The API key to call `provider` with: its stored key, else the own connection of `user_id` (the
+    session's owner) for the provider's type (see apps.llm.services.connections), else the env fallback
+    for its type (official endpoints only, see `_env_api_key`), else None.
+
+    *Choice*: a user's own key comes before the operator's env key: the user set it to be used.
 
     A stored key that cannot be decrypted (its encryption key was removed from ENCRYPTION_KEYS) is
     logged as an error and gives None: silently using the environment's key instead could bill a
@@ -72,7 +78,7 @@ def provider_api_key(provider: LlmProvider) -> str | None:
         except crypto.DecryptionFailed as exc:
             logger.error("API key of %s cannot be decrypted: %s", provider.public_id, exc)
             return None
-    return _env_api_key(provider)
+    return connection_api_key(user_id=user_id, provider=provider) or _env_api_key(provider)
 
 
 def provider_api_key_set(provider: LlmProvider) -> bool:
@@ -101,7 +107,7 @@ class RotationResult:
 
 
 def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
-    """Re-encrypt every stored provider key with the current (first) encryption key.
+    """Re-encrypt every stored provider key and user connection with the current (first) encryption key.
 
     Each row is rotated in its own transaction under a row lock, so a partial run is safe to repeat.
     Rows whose key cannot be decrypted are reported in `failed` (public ids) and left unchanged.
@@ -127,5 +133,24 @@ def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
                 continue
             if not dry_run:
                 llm_provider_set_api_key(provider=provider, api_key=plaintext)
+            result.rotated += 1
+    for pk in UserConnection.objects.values_list("pk", flat=True).order_by("pk"):
+        with transaction.atomic():
+            connection = UserConnection.objects.select_for_update().get(pk=pk)
+            if connection.api_key_key_id == target:
+                result.current += 1
+                continue
+            try:
+                plaintext = crypto.decrypt(
+                    connection.api_key_encrypted, key_id=connection.api_key_key_id, aad=connection_aad(connection)
+                )
+            except crypto.DecryptionFailed as exc:
+                name = f"connection_{connection.pk.hex} ({connection.provider})"
+                logger.error("cannot rotate %s: %s", name, exc)
+                result.failed.append(name)
+                continue
+            if not dry_run:
+                fields = connection_encrypted_fields(connection, plaintext)
+                UserConnection.objects.filter(pk=pk).update(**fields)
             result.rotated += 1
     return result
