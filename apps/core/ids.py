@@ -25,9 +25,6 @@ PREFIXES = {
     "model": "model",
     "image": "img",
     "file": "file",
-    "budget": "bdgt",
-    "budget_ledger_entry": "ledger",
-    "usage": "usage",
 }
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")

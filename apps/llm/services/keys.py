@@ -107,7 +107,8 @@ class RotationResult:
 
 
 def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
-    """Re-encrypt every stored provider key and user connection with the current (first) encryption key.
+    """Re-encrypt every stored provider key (and user connection: `connection_keys_rotate`) with the current
+    (first) encryption key.
 
     Each row is rotated in its own transaction under a row lock, so a partial run is safe to repeat.
     Rows whose key cannot be decrypted are reported in `failed` (public ids) and left unchanged.
@@ -134,6 +135,20 @@ def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
             if not dry_run:
                 llm_provider_set_api_key(provider=provider, api_key=plaintext)
             result.rotated += 1
+    connection_result = connection_keys_rotate(dry_run=dry_run)
+    result.rotated += connection_result.rotated
+    result.current += connection_result.current
+    result.failed += connection_result.failed
+    return result
+
+
+def connection_keys_rotate(*, dry_run: bool = False) -> RotationResult:
+    """Re-encrypt every user connection (apps.llm.services.connections) with the current encryption key;
+    same contract as `llm_provider_keys_rotate`."""
+    result = RotationResult()
+    target = crypto.current_key_id()
+    if target is None:
+        raise crypto.EncryptionNotConfigured
     for pk in UserConnection.objects.values_list("pk", flat=True).order_by("pk"):
         with transaction.atomic():
             connection = UserConnection.objects.select_for_update().get(pk=pk)

@@ -6,9 +6,8 @@ from apps.llm.services import llm_provider_keys_rotate
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored provider API key and user connection with the first key of ENCRYPTION_KEYS. "
-        "Keep the old key listed (after the new one) until this has run: until then rows encrypted with it "
-        "still decrypt."
+        "Re-encrypt every stored provider API key with the first key of ENCRYPTION_KEYS. Keep the old key "
+        "listed (after the new one) until this has run: until then rows encrypted with it still decrypt."
     )
 
     def add_arguments(self, parser):
