@@ -24,7 +24,8 @@ class RuntimeConfig(AppConfig):
         # worker process also watches for turns whose worker stopped heart-beating and requeues them
         # (apps.runtime.scheduling.turns_recover_stale). Only in `db_worker`: web processes never run turns.
         # The same threads register the process and keep its heartbeat, so the django_tasks_db row of a
-        # killed worker can be settled (apps.runtime.workers).
+        # killed worker can be settled (apps.runtime.workers). The same loop runs the periodic jobs other apps
+        # register (apps.core.periodic: due schedules, the webhook delivery sweep, Idempotency-Key pruning).
         if len(sys.argv) > 1 and sys.argv[1] == "db_worker":
             register_worker_process()
             start_recovery_thread()
@@ -59,6 +60,8 @@ def _recovery_loop() -> None:
     from django.conf import settings
     from django.db import close_old_connections, connection
 
+    from apps.core.periodic import periodic_run_due
+
     from .scheduling import turns_recover_stale
     from .workers import worker_process_beat
 
@@ -73,6 +76,10 @@ def _recovery_loop() -> None:
             turns_recover_stale()
         except Exception:
             logger.exception("turn recovery sweep failed")
+        try:
+            periodic_run_due()  # other apps' housekeeping: schedules, webhook sweep, key pruning (apps.core.periodic)
+        except Exception:
+            logger.exception("periodic jobs failed")
         finally:
             connection.close()
         time.sleep(max(1, int(getattr(settings, "RUNTIME_RECOVERY_INTERVAL_SECS", 10))))

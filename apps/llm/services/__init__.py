@@ -15,6 +15,8 @@ from .connections import connection_remove, connection_set
 from .keys import (
     ENCRYPTION_NOT_CONFIGURED,
     RotationResult,
+    encrypted_secrets_register,
+    encryption_keys_rotate,
     llm_provider_keys_rotate,
     llm_provider_set_api_key,
     provider_api_key,
@@ -53,6 +55,8 @@ __all__ = [
     "ProviderAddressNotAllowed",
     "ProviderRequestFailed",
     "RotationResult",
+    "encrypted_secrets_register",
+    "encryption_keys_rotate",
     "llm_default_model",
     "llm_model_clear_default",
     "llm_model_create",

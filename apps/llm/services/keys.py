@@ -1,6 +1,7 @@
 """Provider API keys: encrypted at rest (apps/llm/crypto.py), write-only, with the operator's env fallback."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,8 +108,7 @@ class RotationResult:
 
 
 def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
-    """Re-encrypt every stored provider key (and user connection: `connection_keys_rotate`) with the current
-    (first) encryption key.
+    """Re-encrypt every stored provider key with the current (first) encryption key.
 
     Each row is rotated in its own transaction under a row lock, so a partial run is safe to repeat.
     Rows whose key cannot be decrypted are reported in `failed` (public ids) and left unchanged.
@@ -135,10 +135,6 @@ def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
             if not dry_run:
                 llm_provider_set_api_key(provider=provider, api_key=plaintext)
             result.rotated += 1
-    connection_result = connection_keys_rotate(dry_run=dry_run)
-    result.rotated += connection_result.rotated
-    result.current += connection_result.current
-    result.failed += connection_result.failed
     return result
 
 
@@ -169,3 +165,24 @@ def connection_keys_rotate(*, dry_run: bool = False) -> RotationResult:
                 UserConnection.objects.filter(pk=pk).update(**fields)
             result.rotated += 1
     return result
+
+
+# Other apps' secrets encrypted with the same key ring (apps.webhooks: signing secrets): name -> rotate(dry_run=...).
+_rotators: dict[str, Callable[..., RotationResult]] = {}
+
+
+def encrypted_secrets_register(name: str, rotate: Callable[..., RotationResult]) -> None:
+    """Have `rotate_encryption_keys` re-encrypt another app's secrets too (`rotate(dry_run=bool)`)."""
+    _rotators[name] = rotate
+
+
+def encryption_keys_rotate(*, dry_run: bool = False) -> RotationResult:
+    """Re-encrypt everything the key ring protects: provider keys, users' own connections, then every
+    registered app's secrets."""
+    total = llm_provider_keys_rotate(dry_run=dry_run)
+    for rotate in (connection_keys_rotate, *_rotators.values()):
+        part = rotate(dry_run=dry_run)
+        total.rotated += part.rotated
+        total.current += part.current
+        total.failed.extend(part.failed)
+    return total
