@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Development defaults for `make run` only; production reads its own environment.
 RUN_ENV := DEBUG=$${DEBUG:-1} AUTH_MODE=$${AUTH_MODE:-none} PORT=$(PORT)
 
-.PHONY: help venv install run test lint openapi migrate seed clean
+.PHONY: help venv install run test lint openapi migrate seed clean browser
 
 help:
 	@echo "make run    install, migrate, seed, serve http://127.0.0.1:$(PORT) with web + worker"
@@ -43,7 +43,11 @@ run: $(STAMP)
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	@$(RUN_ENV) exec scripts/run.sh
 
-test: $(STAMP)
+# The browser tests (tests/admin/browser) drive Debian's chromium; installed here when missing, a no-op otherwise.
+browser:
+	@scripts/install-chromium.sh
+
+test: $(STAMP) browser
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .

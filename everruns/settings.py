@@ -88,7 +88,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 API_PREFIX = env("API_PREFIX", "").strip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.runtime.admin_site.EverrunsAdminConfig",  # django.contrib.admin with the Everruns site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

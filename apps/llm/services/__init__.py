@@ -42,9 +42,10 @@ from .providers import (
     llm_provider_update,
     provider_base_url_check,
 )
-from .sync import llm_provider_sync_models
+from .sync import ConnectionCheck, llm_provider_sync_models, llm_provider_test_connection
 
 __all__ = [
+    "ConnectionCheck",
     "connection_remove",
     "connection_set",
     "ENCRYPTION_NOT_CONFIGURED",
@@ -67,6 +68,7 @@ __all__ = [
     "llm_provider_keys_rotate",
     "llm_provider_set_api_key",
     "llm_provider_sync_models",
+    "llm_provider_test_connection",
     "llm_provider_update",
     "llm_simulated_model_ensure",
     "provider_api_key",
