@@ -105,11 +105,11 @@ INSTALLED_APPS = [
     "apps.agents",
     "apps.sessions",
     "apps.files",
-    "apps.usage",
     "apps.runtime",
     "apps.idempotency",
     "apps.webhooks",
     "apps.schedules",
+    "apps.usage",
 ]
 
 MIDDLEWARE = [
