@@ -8,7 +8,6 @@ another organization's row is simply absent: 404, never 403.
 
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Model
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -40,12 +39,6 @@ def request_user(request):
     """The authenticated User of this request, or None."""
     user = getattr(request, "user", None)
     return user if user is not None and getattr(user, "is_authenticated", False) else None
-
-
-def request_api_key(request):
-    """The ApiKey row this request authenticated with, or None (a JWT's `request.auth` is its claims dict)."""
-    auth = getattr(request, "auth", None)
-    return auth if isinstance(auth, Model) else None
 
 
 def user_is_admin(request: Request) -> bool:

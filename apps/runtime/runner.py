@@ -204,19 +204,6 @@ class TurnRunner:
             self._run()
         except TurnLost:
             logger.warning("%s was taken over by another worker; stopping", self.turn_key)
-        finally:
-            budget_holds_release(turn=self.turn)
-
-    def budget_gate(self) -> None:
-        """Before every model call (apps.usage.budgets.budget_gate): wait while calls in flight could use up
-        what a budget has left; stop the turn (failed, with the reason) when a budget is exhausted."""
-        while (verdict := budget_gate(session=self.session, turn=self.turn)).action == "wait":
-            self.sleep(self.check_interval)
-        if verdict.action == "stop":
-            with transaction.atomic():
-                self.own()
-                budget_exceeded_notify(session=self.session, verdict=verdict, turn_id=self.turn_key)
-            raise TurnFailed(BUDGET_EXCEEDED, verdict.message or EXCEEDED_MESSAGE)
 
     def _run(self) -> None:
         started = time.monotonic()
@@ -232,6 +219,8 @@ class TurnRunner:
             # A bug must not leave the session active: end the turn like an LLM failure.
             logger.exception("%s failed unexpectedly", self.turn_key)
             self.finish_failed("internal_error", f"{type(exc).__name__}: {exc}")
+        finally:
+            budget_holds_release(turn=self.turn)  # none of this turn's model calls is in flight any more
 
     def prepare(self) -> None:
         session = Session.objects.select_related("agent", "organization").get(pk=self.session_id)
@@ -293,6 +282,17 @@ class TurnRunner:
             if not calls:
                 return
             self.act(calls)
+
+    def budget_gate(self) -> None:
+        """Before every model call (apps.usage.budgets.budget_gate): wait while calls in flight could use up
+        what a budget has left; stop the turn (failed, with the reason) when a budget is exhausted."""
+        while (verdict := budget_gate(session=self.session, turn=self.turn)).action == "wait":
+            self.sleep(self.check_interval)
+        if verdict.action == "stop":
+            with transaction.atomic():
+                self.own()
+                budget_exceeded_notify(session=self.session, verdict=verdict, turn_id=self.turn_key)
+            raise TurnFailed(BUDGET_EXCEEDED, verdict.message or EXCEEDED_MESSAGE)
 
     def resume(self) -> bool:
         """After a crash: finish the interrupted step. True when the turn's work is already done.

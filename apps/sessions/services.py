@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.models import ApiKey
 from apps.agents.models import Agent
 from apps.core import ids
 from apps.core.exceptions import Conflict, InputTooLarge, InvalidRequest, NotFound
@@ -109,8 +110,8 @@ def session_create(
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
     `agent` is an Agent or its public id, `model` an LlmModel, a model pk or None; both must belong to
-    `organization` (404 "Agent not found" / "Model not found" otherwise). `created_by` / `api_key`: the
-    caller (a User; the ApiKey it authenticated with, if any), recorded as the session's owner.
+    `organization` (404 "Agent not found" / "Model not found" otherwise). `created_by`: the User who
+    asked (shown as the owner in the admin), or None.
     """
     agent = agent_get_in_org(organization=organization, agent=agent)
     model = _model_in_org(organization, model)
@@ -122,7 +123,8 @@ def session_create(
         model=model,
         capabilities=list(capabilities or []),
         created_by=created_by,
-        api_key=api_key,
+        # The request's credential (`request.auth`): kept when it is an API key (JWT claims are a dict).
+        api_key=api_key if isinstance(api_key, ApiKey) else None,
     )
     session.full_clean()
     session.save()
