@@ -25,6 +25,8 @@ def usage_record(*, session: Session, turn: Turn | None, model: LlmModel, usage:
         created_at=timezone.now(),
         organization_id=session.organization_id,
         agent_id=session.agent_id,
+        # The agent version the session runs (once sessions carry one).
+        agent_version_id=getattr(session, "agent_version_id", None),
         session=session,
         turn=turn,
         user_id=session.created_by_id,
