@@ -100,7 +100,7 @@ class UsageExportView(APIView):
 
     @extend_schema(
         parameters=[UsageQuerySerializer],
-        responses={200: OpenApiResponse(OpenApiTypes.STR, description="text/csv, one line per model call")},
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="One line per model call")},
     )
     def get(self, request):
         """Every model call of the window as a CSV line (header first); cost in USD, exact."""
