@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "apps.idempotency",
     "apps.webhooks",
     "apps.schedules",
+    "apps.usage",
 ]
 
 MIDDLEWARE = [
@@ -420,6 +421,9 @@ SSE_DB_CONCURRENCY = env_int("SSE_DB_CONCURRENCY", 8)
 # 169.254.169.254, ...) is refused at call time (model sync and turns). Turn on for self-hosted models
 # (Ollama/vLLM on the private network) when every organization admin is trusted.
 LLM_ALLOW_PRIVATE_BASE_URLS = env_bool("LLM_ALLOW_PRIVATE_BASE_URLS", False)
+# A user's own provider key (/v1/user/connections) goes only to official endpoints unless this is on: with
+# it, any base URL an organization admin configured receives its members' keys (apps.llm.services.connections).
+LLM_CONNECTIONS_ANY_BASE_URL = env_bool("LLM_CONNECTIONS_ANY_BASE_URL", False)
 
 # ------------------------------------------------ authentication cache (apps/accounts, docs/auth.md)
 # Seconds a worker process reuses a successful API-key / JWT lookup (user, membership, organization)

@@ -56,6 +56,8 @@ from apps.sessions.models import Event, Session, Turn
 from apps.sessions.secrets import secrets_for_tools
 from apps.sessions.services import message_text, preview_text
 from apps.sessions.tasks import enqueue_turn
+from apps.usage.budgets import EXCEEDED_MESSAGE, budget_exceeded_notify, budget_gate, budget_holds_release
+from apps.usage.services import usage_record
 
 from .control import TurnCancelled, TurnFailed, TurnLost
 from .conversation import History, build_history
@@ -70,6 +72,8 @@ ERROR_MESSAGE = "I encountered an error while processing your request. Please tr
 ERROR_EVENT_TEXT = "An error occurred while processing your request."
 CANCEL_MESSAGE = turns.CANCELLED_MESSAGE
 MAX_ITERATIONS_EVENT_TEXT = "Maximum number of iterations reached"
+BUDGET_EXCEEDED = "budget_exceeded"  # error_code of a turn a budget stopped
+BUDGET_STOP_MESSAGE = "I stopped because a budget for this work is used up."
 MAX_TURNS_PER_CALL = 50  # follow-up turns one task runs before handing over (keeps a worker fair)
 
 
@@ -230,6 +234,8 @@ class TurnRunner:
             # A bug must not leave the session active: end the turn like an LLM failure.
             logger.exception("%s failed unexpectedly", self.turn_key)
             self.finish_failed("internal_error", f"{type(exc).__name__}: {exc}")
+        finally:
+            budget_holds_release(turn=self.turn)  # none of this turn's model calls is in flight any more
 
     def prepare(self) -> None:
         session = Session.objects.select_related("agent", "organization").get(pk=self.session_id)
@@ -289,10 +295,22 @@ class TurnRunner:
             self.checkpoint(force=True)
             if self.iterations >= max_iterations:
                 raise TurnFailed("max_iterations", f"{MAX_ITERATIONS_EVENT_TEXT} ({max_iterations})")
+            self.budget_gate()
             calls = self.reason()
             if not calls:
                 return
             self.act(calls)
+
+    def budget_gate(self) -> None:
+        """Before every model call (apps.usage.budgets.budget_gate): wait while calls in flight could use up
+        what a budget has left; stop the turn (failed, with the reason) when a budget is exhausted."""
+        while (verdict := budget_gate(session=self.session, turn=self.turn)).action == "wait":
+            self.sleep(self.check_interval)
+        if verdict.action == "stop":
+            with transaction.atomic():
+                self.own()
+                budget_exceeded_notify(session=self.session, verdict=verdict, turn_id=self.turn_key)
+            raise TurnFailed(BUDGET_EXCEEDED, verdict.message or EXCEEDED_MESSAGE)
 
     def resume(self) -> bool:
         """After a crash: finish the interrupted step. True when the turn's work is already done.
@@ -417,7 +435,8 @@ class TurnRunner:
             provider_base_url_check(model.provider)  # SSRF policy for org-chosen base URLs
         except ApplicationError as exc:
             raise ProviderError(exc.message, permanent=True) from exc
-        return build_client(provider_settings(model.provider, model.model_id))
+        # The session owner's own connection stands in when the provider has no key (docs/usage.md).
+        return build_client(provider_settings(model.provider, model.model_id, user_id=self.session.created_by_id))
 
     def stream(self, request: LLMRequest, span: str) -> StepResult:
         """Call the model; stream deltas as events (batched), checking cancel while waiting."""
@@ -619,6 +638,8 @@ class TurnRunner:
                 {"metadata": self.model_metadata(), "usage": usage},
                 self.context(reason_span),
             )
+            if self.model is not None:
+                usage_record(session=self.session, turn=self.turn, model=self.model, usage=usage)
             session_updates = usage_increment_expressions(usage)
             if usage:
                 type(self.agent).objects.filter(pk=self.agent.pk).update(**usage_increment_expressions(usage))
@@ -833,12 +854,16 @@ class TurnRunner:
                     f"I stopped because I reached the maximum number of steps "
                     f"({settings.RUNTIME_MAX_ITERATIONS}) for one request."
                 )
+            elif error_code == BUDGET_EXCEEDED:
+                text = BUDGET_STOP_MESSAGE
             self.emit_message(
                 EventType.OUTPUT_MESSAGE_COMPLETED,
                 self.agent_message([{"type": "text", "text": text}]),
                 {"metadata": self.model_metadata()},
             )
             public_error = MAX_ITERATIONS_EVENT_TEXT if error_code == "max_iterations" else ERROR_EVENT_TEXT
+            if error_code == BUDGET_EXCEEDED:
+                public_error = detail  # which budget and what is left: ids and numbers, safe to show
             turns.finish(
                 turn=self.turn,
                 worker_id=self.worker_id,

@@ -26,6 +26,9 @@ States::
                                                  └──finish──> failed
 
 Who calls what:
+- `admit`           apps.sessions.services.message_create, before a message that would start a turn is
+                    stored: every registered admission check (`admission_check_register`; apps.usage's
+                    budgets) may refuse it with an ApplicationError (422).
 - `start`           apps.sessions.services.session_create: `session.started`.
 - `queue`           apps.sessions.services.message_create: a `queued` turn when the session has none open;
                     the turn task is enqueued on commit (`apps.sessions.tasks.enqueue_turn`).
@@ -133,6 +136,26 @@ def _enqueue_on_commit(session_id: Any, *, robust: bool) -> None:
 
 def _turn_context(turn_key: str | None) -> dict:
     return {"turn_id": turn_key, "trace_id": turn_key}
+
+
+# --------------------------------------------------------------------------- admission
+# Checks registered by apps above sessions (apps.usage registers its budget check in its AppConfig.ready),
+# so the dependency runs one way, as for the turn runner (apps.sessions.tasks.turn_runner_register).
+_admission_checks: list[Callable[[Session], None]] = []
+
+
+def admission_check_register(check: Callable[[Session], None]) -> None:
+    """Register `check(session)`, run by `admit` before a turn may be asked for; it refuses by raising."""
+    if check not in _admission_checks:
+        _admission_checks.append(check)
+
+
+def admit(*, session: Session) -> None:
+    """May a new turn be asked for in `session`? Each registered check may refuse by raising an
+    ApplicationError (e.g. 422 "Cannot start turn: budget exceeded"). Called outside the message's
+    transaction, so what a check records about its refusal (an event) is kept."""
+    for check in _admission_checks:
+        check(session)
 
 
 # --------------------------------------------------------------------------- session start
