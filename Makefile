@@ -20,12 +20,15 @@ help:
 
 $(PY):
 	@test -n "$(PYTHON)" || { scripts/find-python.sh; exit 1; }
+	@echo "==> creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
+	@echo "==> installing dependencies into $(VENV) (the first time takes a minute or two)"
 	$(PY) scripts/requirements.py dev > $(VENV)/requirements.txt
-	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	set -o pipefail; $(PY) -m pip install --progress-bar off -r $(VENV)/requirements.txt \
+	  | { grep -E --line-buffered '^(Collecting|Successfully installed)' || true; }
 	touch $(STAMP)
 
 venv install: $(STAMP)
@@ -38,9 +41,13 @@ seed: $(STAMP)
 
 run: $(STAMP)
 	@mkdir -p var
+	@echo "==> applying database migrations"
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	@echo "==> seeding (simulated model, demo agent, admin user from DJANGO_SUPERUSER_*)"
 	$(RUN_ENV) $(PY) manage.py seed
+	@echo "==> collecting static files"
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "==> starting web and worker"
 	@$(RUN_ENV) exec scripts/run.sh
 
 test: $(STAMP)

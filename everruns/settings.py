@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -84,6 +85,14 @@ if not SECRET_KEY:
 VERSION = "0.2.0"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Cross-origin browser clients (contract 4.1 names CORS_ALLOWED_ORIGINS): django-cors-headers. Exact origins
+# ("https://app.example.com"), none by default; credentials allowed, since the browser clients authenticate
+# with the auth cookies (contract 4.4). A listed origin may read X-Request-Id.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_ALLOW_CREDENTIALS = True
+CORS_EXPOSE_HEADERS = ["X-Request-Id"]
+CORS_ALLOW_HEADERS = [*cors_default_headers, "last-event-id", "x-request-id"]  # SSE resume; the caller's own id
+CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE", 86400)
 # Mount the whole API under an extra prefix (contract 1.1), e.g. "api" -> /api/v1/agents.
 API_PREFIX = env("API_PREFIX", "").strip("/")
 
@@ -98,6 +107,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks_db",
+    "corsheaders",
     "apps.core",
     "apps.accounts",
     "apps.capabilities",
@@ -110,6 +120,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
+    # Before anything that may answer (CommonMiddleware's redirects, CSRF): preflights and errors get CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -258,6 +270,9 @@ TASKS = {
     }
 }
 RUNTIME_MAX_ITERATIONS = env_int("RUNTIME_MAX_ITERATIONS", 100)
+# GET /ready answers 503 unless a task worker beat within the liveness window (docs/deploy.md); off for a
+# deployment whose web processes should take traffic while no worker runs.
+READY_REQUIRE_WORKER = env_bool("READY_REQUIRE_WORKER", True)
 RUNTIME_TOOL_TIMEOUT_SECS = env_int("RUNTIME_TOOL_TIMEOUT_SECS", 60)
 RUNTIME_LLM_MAX_RETRIES = env_int("RUNTIME_LLM_MAX_RETRIES", 3)
 

@@ -20,6 +20,12 @@ class RuntimeConfig(AppConfig):
         from apps.sessions.tasks import turn_runner_register
 
         turn_runner_register("apps.runtime.runner.turn_run_pending")
+        # GET /ready (apps.core.readiness) also asks for a recent worker heartbeat.
+        from apps.core.readiness import readiness_check_register
+
+        from .workers import worker_ready
+
+        readiness_check_register("worker", worker_ready)
         # django-tasks-db leaves the task of a killed worker RUNNING forever and never retries it, so each
         # worker process also watches for turns whose worker stopped heart-beating and requeues them
         # (apps.runtime.scheduling.turns_recover_stale). Only in `db_worker`: web processes never run turns.

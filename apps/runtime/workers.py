@@ -4,8 +4,9 @@ django_tasks_db marks a task row RUNNING when a worker claims it and only the sa
 so the row of a SIGKILLed (OOM-killed, machine lost) worker stays RUNNING forever. The turn itself is
 resumed through its own lease (apps.runtime.scheduling.turns_recover_stale); this module settles the row:
 
-- each db_worker process registers a `WorkerProcess` row inside the transaction that claims a task (a
-  post_save of DBTaskResult.claim), recording the db_worker id the row carries in `worker_ids`;
+- each db_worker process registers a `WorkerProcess` row when it starts (its first heartbeat: GET /ready looks
+  for one) and records, inside the transaction that claims a task (a post_save of DBTaskResult.claim), the
+  db_worker id the row carries in `worker_ids`;
 - its recovery thread refreshes `heartbeat_at` every RUNTIME_RECOVERY_INTERVAL_SECS (a thread of its own,
   so a busy turn does not stop it);
 - the sweep marks FAILED (`apps.runtime.control.WorkerLost`) the RUNNING run_turn rows whose last claimant
@@ -82,11 +83,22 @@ def on_task_result_saved(sender, instance, update_fields=None, **kwargs) -> None
 def worker_process_beat() -> None:
     """Refresh this process's heartbeat (re-registering it if a sweep had removed it).
 
-    Nothing before the first claim: a process that never ran a task has no row to vouch for.
+    From the start, before any claim: GET /ready asks for a recent worker heartbeat (`worker_ready`). A row
+    without `task_worker_id` vouches for no task row; the sweep forgets it once it is stale.
     """
-    if _process["key"] is None or _process["task_worker_id"] is None:
+    if _process["key"] is None:
         return
     _upsert(_process["task_worker_id"])
+
+
+def worker_ready() -> str | None:
+    """Readiness check "worker" (apps.core.readiness): some worker process beat within the liveness window."""
+    if not getattr(settings, "READY_REQUIRE_WORKER", True):
+        return None
+    window = liveness_window_seconds()
+    if WorkerProcess.objects.filter(heartbeat_at__gte=timezone.now() - timedelta(seconds=window)).exists():
+        return None
+    return f"no task worker heartbeat in the last {window:g} s"
 
 
 def task_results_settle_dead() -> int:
@@ -97,12 +109,14 @@ def task_results_settle_dead() -> int:
     liveness window; each row is re-read locked and still RUNNING before it changes. Dead processes whose
     rows are all settled are forgotten (a process that was only frozen re-registers at its next beat).
     """
+    stale_before = timezone.now() - timedelta(seconds=liveness_window_seconds())
+    # Dead processes that never claimed a task own no row: forget them.
+    WorkerProcess.objects.filter(task_worker_id__isnull=True, heartbeat_at__lt=stale_before).delete()
     backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
     if not backend.startswith("django_tasks_db"):
         return 0
     from django_tasks_db.models import DBTaskResult
 
-    stale_before = timezone.now() - timedelta(seconds=liveness_window_seconds())
     registered = WorkerProcess.objects.filter(task_worker_id__isnull=False)
     dead = dict(registered.filter(heartbeat_at__lt=stale_before).values_list("task_worker_id", "key"))
     # A db_worker id that a live process also carries (a fixed --worker-id reused after a restart) is
