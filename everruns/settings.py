@@ -119,6 +119,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.metrics.MetricsMiddleware",  # outermost: counts every response (docs/deploy.md "Metrics")
     "apps.core.middleware.RequestIdMiddleware",
     # Before anything that may answer (CommonMiddleware's redirects, CSRF): preflights and errors get CORS headers.
     "corsheaders.middleware.CorsMiddleware",
@@ -287,17 +288,30 @@ DEFAULT_OPENAI_API_KEY = env("DEFAULT_OPENAI_API_KEY")
 DEFAULT_ANTHROPIC_API_KEY = env("DEFAULT_ANTHROPIC_API_KEY")
 WEB_FETCH_ALLOW_PRIVATE = env_bool("WEB_FETCH_ALLOW_PRIVATE", False)
 
+# --------------------------------------------------------------------------- metrics (apps/core/metrics.py)
+# GET /metrics (Prometheus): allowed with `Authorization: Bearer <METRICS_TOKEN>` or from an address in
+# METRICS_ALLOWED_IPS (addresses or networks, e.g. "10.0.0.0/8,127.0.0.1"). Neither set: 404 (open under DEBUG).
+METRICS_TOKEN = env("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+
 # --------------------------------------------------------------------------- logging
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
+# `json` (one object per line: time, level, logger, message, request_id, organization_id, session_id, turn_id,
+# python-json-logger) for log collectors; `text` for people. Default: text with DEBUG, json without.
+# gunicorn.conf.py formats gunicorn's own and access logs the same way (docs/deploy.md "Logs").
+LOG_FORMAT = env("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.core.middleware.RequestIdLogFilter"}},
+    "filters": {"log_context": {"()": "apps.core.logcontext.LogContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [request_id=%(request_id)s] %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [request_id=%(request_id)s] %(message)s"},
+        "json": {"()": "apps.core.logcontext.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["log_context"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

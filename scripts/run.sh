@@ -12,6 +12,10 @@
 set -u
 set -m
 cd "$(dirname "$0")/.."
+# Prometheus multiprocess mode (apps/core/metrics.py): web and worker write their samples into one fresh
+# directory, so GET /metrics of the web process also shows the worker's turns and model calls.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 .venv/bin/gunicorn everruns.wsgi -c gunicorn.conf.py &
 web=$!
 .venv/bin/python manage.py db_worker --no-reload --queue-name default --interval "${WORKER_POLL_INTERVAL:-0.2}" &

@@ -21,11 +21,13 @@ class RuntimeConfig(AppConfig):
 
         turn_runner_register("apps.runtime.runner.turn_run_pending")
         # GET /ready (apps.core.readiness) also asks for a recent worker heartbeat.
+        from apps.core.metrics import scrape_collector_register
         from apps.core.readiness import readiness_check_register
 
-        from .workers import worker_ready
+        from .workers import metrics_collect, worker_ready
 
         readiness_check_register("worker", worker_ready)
+        scrape_collector_register("runtime", metrics_collect)  # GET /metrics: queue depth, live workers
         # django-tasks-db leaves the task of a killed worker RUNNING forever and never retries it, so each
         # worker process also watches for turns whose worker stopped heart-beating and requeues them
         # (apps.runtime.scheduling.turns_recover_stale). Only in `db_worker`: web processes never run turns.

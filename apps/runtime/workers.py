@@ -26,6 +26,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core import metrics
+
 from .control import WorkerLost
 from .models import WorkerProcess
 
@@ -89,6 +91,7 @@ def worker_process_beat() -> None:
     if _process["key"] is None:
         return
     _upsert(_process["task_worker_id"])
+    metrics.worker_heartbeat()
 
 
 def worker_ready() -> str | None:
@@ -142,3 +145,42 @@ def task_results_settle_dead() -> int:
     forget = [key for worker_id, key in dead.items() if worker_id not in still_running]
     WorkerProcess.objects.filter(key__in=forget, heartbeat_at__lt=stale_before).delete()
     return settled
+
+
+def metrics_collect():
+    """Scrape-time metrics from the database (apps.core.metrics): queue depth, open turns, live workers."""
+    from django.db.models import Count, Max
+    from prometheus_client.core import GaugeMetricFamily
+
+    from apps.sessions.models import Turn
+
+    turns = GaugeMetricFamily(
+        "everruns_turns_open", "Open turns by status (queued = waiting for a worker)", labels=["status"]
+    )
+    counts = dict(
+        Turn.objects.filter(status__in=Turn.OPEN_STATUSES).order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    for status in Turn.OPEN_STATUSES:
+        turns.add_metric([status], counts.get(status, 0))
+    yield turns
+    backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
+    if backend.startswith("django_tasks_db"):
+        from django_tasks_db.models import DBTaskResult
+
+        depth = GaugeMetricFamily("everruns_task_queue_depth", "Tasks waiting for a worker, by queue", labels=["queue"])
+        ready = DBTaskResult.objects.filter(status="READY").order_by().values_list("queue_name").annotate(n=Count("pk"))
+        for queue_name, count in ready:
+            depth.add_metric([queue_name], count)
+        yield depth
+    now = timezone.now()
+    fresh = WorkerProcess.objects.filter(heartbeat_at__gte=now - timedelta(seconds=liveness_window_seconds()))
+    yield GaugeMetricFamily(
+        "everruns_workers_live", "Task worker processes with a recent heartbeat", value=fresh.count()
+    )
+    last = WorkerProcess.objects.aggregate(last=Max("heartbeat_at"))["last"]
+    if last is not None:
+        yield GaugeMetricFamily(
+            "everruns_worker_last_heartbeat_age_seconds",
+            "Seconds since the most recent heartbeat of any task worker",
+            value=max(0.0, (now - last).total_seconds()),
+        )
