@@ -11,12 +11,13 @@ STAMP := $(VENV)/.installed
 # Development defaults for `make run` only; production reads its own environment.
 RUN_ENV := DEBUG=$${DEBUG:-1} AUTH_MODE=$${AUTH_MODE:-none} PORT=$(PORT)
 
-.PHONY: help venv install run test lint openapi migrate seed clean
+.PHONY: help venv install lock lock-check run test lint openapi migrate seed clean
 
 help:
 	@echo "make run    install, migrate, seed, serve http://127.0.0.1:$(PORT) with web + worker"
 	@echo "make test   install and run the whole suite (pytest, ruff check+format, import-linter, mypy, migrations check, OpenAPI sync)"
 	@echo "make openapi  regenerate docs/openapi.json"
+	@echo "make lock   after editing dependencies in pyproject.toml: update uv.lock and requirements*.txt"
 
 $(PY):
 	@test -n "$(PYTHON)" || { scripts/find-python.sh; exit 1; }
@@ -24,14 +25,22 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(PY)
-	@echo "==> installing dependencies into $(VENV) (the first time takes a minute or two)"
-	$(PY) scripts/requirements.py dev > $(VENV)/requirements.txt
-	set -o pipefail; $(PY) -m pip install --progress-bar off -r $(VENV)/requirements.txt \
+# Installs exactly what requirements-dev.txt pins, with hashes (exported from uv.lock by `make lock`).
+$(STAMP): requirements-dev.txt | $(PY)
+	@echo "==> installing the locked dependencies into $(VENV) (the first time takes a minute or two)"
+	set -o pipefail; $(PY) -m pip install --progress-bar off --require-hashes --no-deps -r requirements-dev.txt \
 	  | { grep -E --line-buffered '^(Collecting|Successfully installed)' || true; }
 	touch $(STAMP)
 
 venv install: $(STAMP)
+
+# After changing dependencies in pyproject.toml: re-resolve uv.lock and export the hashed requirements files
+# (requirements.txt: runtime, the Dockerfile; requirements-dev.txt: + dev tools, `make run`/`make test`).
+# `make lock UPGRADE=1` also moves every pin to the newest allowed version.
+lock: $(STAMP)
+	$(VENV)/bin/uv lock --python 3.12 $(if $(UPGRADE),--upgrade)
+	$(VENV)/bin/uv export --locked --no-dev --no-emit-project --format requirements-txt --no-header --quiet -o requirements.txt
+	$(VENV)/bin/uv export --locked --no-emit-project --format requirements-txt --no-header --quiet -o requirements-dev.txt
 
 migrate: $(STAMP)
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
@@ -50,7 +59,16 @@ run: $(STAMP)
 	@echo "==> starting web and worker"
 	@$(RUN_ENV) exec scripts/run.sh
 
+# uv.lock matches pyproject.toml and the requirements files match uv.lock (no network needed).
+lock-check: $(STAMP)
+	$(VENV)/bin/uv lock --check --offline --python 3.12 --quiet
+	diff -q requirements.txt <($(VENV)/bin/uv export --locked --offline --no-dev --no-emit-project --format requirements-txt --no-header --quiet) \
+	  || { echo "requirements.txt is out of date: run 'make lock'"; exit 1; }
+	diff -q requirements-dev.txt <($(VENV)/bin/uv export --locked --offline --no-emit-project --format requirements-txt --no-header --quiet) \
+	  || { echo "requirements-dev.txt is out of date: run 'make lock'"; exit 1; }
+
 test: $(STAMP)
+	$(MAKE) --no-print-directory lock-check
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .
