@@ -264,12 +264,22 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
 }
 
 # --------------------------------------------------------------------------- tasks / runtime
-TASKS = {
-    "default": {
-        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+# The task queue that carries turns to workers (docs/deploy.md "Scaling out"): the database queue by default
+# (django-tasks-db, workers: `manage.py db_worker`), or Redis (django-tasks-redis, a Redis Streams consumer
+# group; workers: `manage.py run_redis_tasks --continuous`) with TASKS_BACKEND=django_tasks_redis.backends.
+# RedisTaskBackend and TASKS_REDIS_URL. Turn guarantees (one turn per session, order, crash recovery) live in
+# the database either way (apps.sessions.turns, apps.runtime.scheduling); the queue only says "look at session X".
+TASKS_BACKEND = env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS: dict[str, dict[str, Any]] = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
+if TASKS_BACKEND.startswith("django_tasks_redis"):
+    INSTALLED_APPS.append("django_tasks_redis")  # its worker command (and a read-only admin of the queue)
+    TASKS["default"]["OPTIONS"] = {
+        "REDIS_URL": env("TASKS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "REDIS_KEY_PREFIX": env("TASKS_REDIS_KEY_PREFIX", "everruns"),
+        # A task whose worker died unacknowledged is delivered again after this long (the turn itself is
+        # resumed sooner, by the lease: RUNTIME_TURN_LEASE_SECS).
+        "REDIS_CLAIM_TIMEOUT": env_int("TASKS_REDIS_CLAIM_TIMEOUT_SECS", 300),
     }
-}
 RUNTIME_MAX_ITERATIONS = env_int("RUNTIME_MAX_ITERATIONS", 100)
 # GET /ready answers 503 unless a task worker beat within the liveness window (docs/deploy.md); off for a
 # deployment whose web processes should take traffic while no worker runs.

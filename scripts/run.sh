@@ -18,7 +18,10 @@ export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus
 rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 .venv/bin/gunicorn everruns.wsgi -c gunicorn.conf.py &
 web=$!
-.venv/bin/python manage.py db_worker --no-reload --queue-name default --interval "${WORKER_POLL_INTERVAL:-0.2}" &
+case "${TASKS_BACKEND:-}" in
+  django_tasks_redis*) .venv/bin/python manage.py run_redis_tasks --continuous --queue default & ;;
+  *) .venv/bin/python manage.py db_worker --no-reload --queue-name default --interval "${WORKER_POLL_INTERVAL:-0.2}" & ;;
+esac
 worker=$!
 stopping=0
 trap 'stopping=1' INT TERM

@@ -30,12 +30,17 @@ class RuntimeConfig(AppConfig):
         scrape_collector_register("runtime", metrics_collect)  # GET /metrics: queue depth, live workers
         # django-tasks-db leaves the task of a killed worker RUNNING forever and never retries it, so each
         # worker process also watches for turns whose worker stopped heart-beating and requeues them
-        # (apps.runtime.scheduling.turns_recover_stale). Only in `db_worker`: web processes never run turns.
+        # (apps.runtime.scheduling.turns_recover_stale). Only in worker processes (`db_worker`, or
+        # `run_redis_tasks` on the Redis backend): web processes never run turns.
         # The same threads register the process and keep its heartbeat, so the django_tasks_db row of a
         # killed worker can be settled (apps.runtime.workers).
-        if len(sys.argv) > 1 and sys.argv[1] == "db_worker":
+        if len(sys.argv) > 1 and sys.argv[1] in WORKER_COMMANDS:
             register_worker_process()
             start_recovery_thread()
+
+
+# The task worker commands of the supported backends: django-tasks-db and django-tasks-redis.
+WORKER_COMMANDS = frozenset({"db_worker", "run_redis_tasks"})
 
 
 def register_worker_process() -> None:
@@ -44,11 +49,11 @@ def register_worker_process() -> None:
 
     from .workers import on_task_result_saved, process_enable
 
+    process_enable()  # heart-beats from now on (GET /ready, worker_health)
     if not apps.is_installed("django_tasks_db"):
         return
     from django_tasks_db.models import DBTaskResult
 
-    process_enable()
     post_save.connect(on_task_result_saved, sender=DBTaskResult, dispatch_uid="runtime.worker_process_register")
 
 
