@@ -126,39 +126,22 @@ def post_worker_init(worker):
 
 
 def worker_exit(server, worker):
-    """End a stopping worker process at once, skipping the interpreter's teardown.
+    """A stopping worker process skips the garbage collector's pass over the whole heap at teardown.
 
     By now gunicorn has finished the worker's graceful part (requests served or cut at graceful_timeout, SSE
-    streams told to disconnect). What is left is CPython's finalization of a fully loaded Django process, a
-    second or more of pure CPU per worker (measured: 1.3 s idle on this machine, longer on a busy one), which
-    made `make run` and every deploy wait ~7 s on SIGTERM. So: close the database connections, flush the
-    logs, and leave with the worker's exit status. gunicorn also calls this hook in the master for a worker
-    that is already gone: there it does nothing.
+    streams told to disconnect). What was left is CPython's finalization of a fully loaded Django process,
+    1-1.5 s of pure CPU per worker on this machine (gc over every module's objects), which made `make run`
+    and every deploy wait seconds on SIGTERM. gc.freeze() moves every object to the permanent generation the
+    final collection skips: the process exits in ~0.1 s, with its exit status and atexit handlers intact.
+    gunicorn also calls this hook in the master for a worker already gone: harmless there.
     """
-    if os.getpid() != worker.pid:
-        return
-    import contextlib
-    import logging
-    import sys
+    import gc
 
-    exc = sys.exc_info()[1]  # called from spawn_worker's `finally`: the SystemExit (or error) ending the worker
-    if isinstance(exc, SystemExit):
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    else:
-        code = 1 if exc is not None else 0
-    try:
-        from django.db import connections
+    gc.freeze()
 
-        for conn in connections.all(initialized_only=True):
-            close_pool = getattr(conn, "close_pool", None)
-            if conn.settings_dict.get("OPTIONS", {}).get("pool") and callable(close_pool):
-                close_pool()
-            else:
-                conn.close()
-    except Exception:  # never keep a stopping worker alive over cleanup
-        pass
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    os._exit(code)
+
+def on_exit(server):
+    """The master likewise (it loaded apps.core for the JSON error pages and the log formatters)."""
+    import gc
+
+    gc.freeze()

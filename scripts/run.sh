@@ -6,7 +6,7 @@
 # this script only and each child gets exactly one SIGTERM from it. (Before, the terminal's SIGINT reached
 # them directly and the script's SIGTERM came second: db_worker takes a second signal as "force" and died
 # with a SystemExit traceback.) SIGTERM is graceful for both: gunicorn finishes its requests (a few ms;
-# gunicorn.conf.py skips the interpreter teardown), db_worker finishes the task it runs. A child still
+# both skip the final garbage collection at exit), db_worker finishes the task it runs. A child still
 # running after RUN_STOP_TIMEOUT seconds (a worker in the middle of a long turn) is killed: the turn is
 # resumed by crash recovery once its lease expires (docs/runtime.md).
 set -u

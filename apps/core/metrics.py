@@ -31,7 +31,13 @@ from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from prometheus_client import (
+
+# A named multiprocess directory that does not exist yet (a fresh volume, a typo) must not crash every
+# process at its first metric: create it.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+from prometheus_client import (  # noqa: E402  (after the directory exists)
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
