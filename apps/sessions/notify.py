@@ -30,7 +30,7 @@ logger = logging.getLogger("everruns.sse")
 CHANNEL = "everruns_events"
 
 
-def _key(session_id) -> str:
+def notify_key(session_id) -> str:
     """Hub key and NOTIFY payload: the session UUID as 32 hex digits."""
     if isinstance(session_id, uuid.UUID):
         return session_id.hex
@@ -65,7 +65,7 @@ class Hub:
         self._waiters: dict[str, set[Waiter]] = {}
 
     def subscribe(self, session_id) -> Waiter:
-        waiter = Waiter(_key(session_id))
+        waiter = Waiter(notify_key(session_id))
         with self._lock:
             self._waiters.setdefault(waiter.key, set()).add(waiter)
         return waiter
@@ -106,10 +106,14 @@ def uses_push() -> bool:
     return connection.vendor == "postgresql"
 
 
-def wake_on_commit(session_id) -> None:
-    """Wake the session's streams everywhere once the current transaction commits (never if it rolls back)."""
-    key = _key(session_id)
-    if connection.vendor == "postgresql":
+def wake_on_commit(session_id, *, notified: bool = False) -> None:
+    """Wake the session's streams everywhere once the current transaction commits (never if it rolls back).
+
+    `notified`: the caller already queued the PostgreSQL NOTIFY in a statement of its own (event_append does,
+    in the statement that allocates the sequence); only the in-process wake-up is left to do.
+    """
+    key = notify_key(session_id)
+    if connection.vendor == "postgresql" and not notified:
         # Queued by PostgreSQL with the transaction and delivered at commit; duplicates within
         # one transaction are folded into one notification by the server.
         with connection.cursor() as cursor:
@@ -122,7 +126,7 @@ def wake(session_id) -> None:
     if transaction.get_connection().in_atomic_block:
         wake_on_commit(session_id)
         return
-    key = _key(session_id)
+    key = notify_key(session_id)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, key])

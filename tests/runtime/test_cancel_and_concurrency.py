@@ -160,9 +160,7 @@ def test_cancel_is_noticed_while_the_model_streams(make_model, make_chat, monkey
         return original(self, force)
 
     monkeypatch.setattr(services.TurnRunner, "checkpoint", user_cancels_after_first_delta)
-    started = time.monotonic()
     chat.say(" ".join(f"word{i}" for i in range(60)))  # ~3 s if streamed to the end
-    assert time.monotonic() - started < 1.5
     deltas = chat.events(types="output.message.delta")
     assert deltas and "word59" not in deltas[-1]["data"]["accumulated"]
     assert chat.last_agent_text() == "Work was cancelled by user."
@@ -187,9 +185,12 @@ def test_cancel_while_streaming_from_another_thread(make_model, make_chat, api_c
     while "output.message.delta" not in chat.types() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert chat.cancel().json() == {"status": "cancelled", "message": "Turn cancelled successfully"}
-    started = time.monotonic()
     worker.join(timeout=5)
-    assert not worker.is_alive() and time.monotonic() - started < 2  # noticed mid-stream, not at the end
+    assert not worker.is_alive()
+    # Noticed mid-stream, not at the end (what the user saw stops short of the last word; no wall-clock bound,
+    # which a loaded machine breaks).
+    deltas = chat.events(types="output.message.delta")
+    assert deltas and "word59" not in deltas[-1]["data"]["accumulated"]
     assert chat.last_agent_text() == "Work was cancelled by user."
     assert chat.refresh()["status"] == "idle"
     assert chat.types()[-1] == "session.idled"
@@ -199,12 +200,14 @@ def test_cancel_while_streaming_from_another_thread(make_model, make_chat, api_c
 def test_tools_run_in_parallel_with_a_timeout(make_chat, meanwhile, settings):
     settings.RUNTIME_TOOL_TIMEOUT_SECS = 1
     chat = make_chat(capabilities=[meanwhile])
-    started = time.monotonic()
     chat.say('/tool slow {"seconds": 0.6}\n/tool slow {"seconds": 0.6}\n/tool slow {"seconds": 3}')
-    elapsed = time.monotonic() - started
-    assert elapsed < 2.5  # parallel, and the 3 s call was abandoned at its 1 s deadline
-    statuses = sorted(e["data"]["status"] for e in chat.events(types="tool.completed"))
-    assert statuses == ["success", "success", "timeout"]
+    completed = [e["data"] for e in chat.events(types="tool.completed")]
+    assert sorted(c["status"] for c in completed) == ["success", "success", "timeout"]
+    # Parallel: the act took less than its calls one after another (measured by the runtime itself, so a loaded
+    # machine slows both sides alike); the 3 s call was abandoned at its 1 s deadline, not waited for.
+    (act,) = [e["data"] for e in chat.events(types="act.completed")]
+    assert act["duration_ms"] < sum(c["duration_ms"] for c in completed)
+    assert [c["duration_ms"] < 3000 for c in completed if c["status"] == "timeout"] == [True]
     timeout = [e["data"] for e in chat.events(types="tool.completed") if e["data"]["status"] == "timeout"][0]
     assert timeout["error"] == "Tool timed out after 1 seconds"
     assert "slow: Tool timed out after 1 seconds" in chat.last_agent_text()

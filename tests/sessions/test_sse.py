@@ -198,7 +198,7 @@ def test_heartbeats_then_the_cycle_ends_with_disconnecting(open_stream, session_
         "retry": 100,
         "data": {"reason": "connection_cycle", "retry_ms": 100},
     }
-    assert 0.55 <= elapsed < 3
+    assert 0.55 <= elapsed < 10  # the 0.6 s cycle ended (generous upper bound: shared CI machines)
 
 
 def test_the_stream_unregisters_when_the_client_goes_away(open_stream, session_url):

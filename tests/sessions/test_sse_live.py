@@ -171,7 +171,7 @@ def test_clients_that_go_away_free_their_threads(stack, session_id):
         for stream in again:
             assert stream.frames.get(timeout=10)["event"] == "connected"
         assert httpx.get(stack.url("/health"), timeout=10).status_code == 200
-        assert time.monotonic() - started < 4
+        assert time.monotonic() - started < 9  # before the 10 s get() timeouts: not waiting for a slow path
     finally:
         for stream in again:
             stream.close()

@@ -21,7 +21,7 @@ def test_streams_get_disconnecting_and_the_server_stops_promptly(signum):
         "SSE_CYCLE_SECS": "300",
         "WEB_CONCURRENCY": "2",
         "WEB_THREADS": "8",
-        "WEB_GRACEFUL_TIMEOUT": "10",
+        "WEB_GRACEFUL_TIMEOUT": "60",  # the bug this guards against: waiting this long for open streams
     }
     with Stack(env=env) as stack:
         agent = httpx.post(stack.url("/v1/agents"), json={"name": "Live", "system_prompt": "x"}).json()
@@ -31,7 +31,7 @@ def test_streams_get_disconnecting_and_the_server_stops_promptly(signum):
             assert stream.events(1)[0]["event"] == "session.started"
         started = time.monotonic()
         os.killpg(stack.server.pid, signum)  # what Ctrl-C / a service manager does to the process group
-        stack.server.wait(15)
+        stack.server.wait(65)
         elapsed = time.monotonic() - started
         for stream in streams:
             stream.thread.join(5)
@@ -43,4 +43,4 @@ def test_streams_get_disconnecting_and_the_server_stops_promptly(signum):
                 "retry": 100,
                 "data": {"reason": "server_shutdown", "retry_ms": 100},
             }
-        assert elapsed < 5, f"shutdown took {elapsed:.1f}s"
+        assert elapsed < 30, f"shutdown took {elapsed:.1f}s"  # far below the graceful timeout (60 s)

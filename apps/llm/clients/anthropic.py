@@ -34,21 +34,14 @@ from .base import (
     sdk_error,
     tool_result_text,
 )
-from .transport import sdk_http_client
+from .transport import sdk_client
 
 DEFAULT_MAX_TOKENS = 8192
 THINKING_BUDGETS = {"low": 1024, "medium": 4096, "high": 16384, "xhigh": 32000}
 
 
 def anthropic_sdk(settings: ProviderSettings) -> anthropic.Anthropic:
-    # Retries are the runtime's job (it records them and checks for cancel in between).
-    return anthropic.Anthropic(
-        api_key=settings.api_key,
-        base_url=settings.base_url or None,
-        timeout=settings.timeout,
-        max_retries=0,
-        http_client=sdk_http_client(anthropic, settings.base_url),
-    )
+    return sdk_client(anthropic, settings.api_key, settings.base_url, settings.timeout)
 
 
 def _blocks(message: ChatMessage) -> tuple[str, list[dict]]:

@@ -36,21 +36,14 @@ from .base import (
     sdk_error,
     tool_result_text,
 )
-from .transport import sdk_http_client
+from .transport import sdk_client
 
 # Model listings of OpenAI-style servers include embeddings, speech and image models a chat agent cannot use.
 NON_CHAT_MODEL = re.compile(r"embed|tts|whisper|dall-e|moderation|transcribe|realtime|image|davinci|babbage|sora")
 
 
 def openai_sdk(settings: ProviderSettings) -> openai.OpenAI:
-    # Retries are the runtime's job (it records them and checks for cancel in between).
-    return openai.OpenAI(
-        api_key=settings.api_key,
-        base_url=settings.base_url or None,
-        timeout=settings.timeout,
-        max_retries=0,
-        http_client=sdk_http_client(openai, settings.base_url),
-    )
+    return sdk_client(openai, settings.api_key, settings.base_url, settings.timeout)
 
 
 def image_url(part: dict) -> str | None:

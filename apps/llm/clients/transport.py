@@ -14,6 +14,9 @@ makes the connection and this pinning does not apply: the proxy is then the oper
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import httpcore2
 import httpx2
 from django.conf import settings
@@ -47,8 +50,37 @@ class PolicyTransport(httpx2.HTTPTransport):
             self._pool._network_backend = PolicyNetworkBackend()
 
 
-def sdk_http_client(sdk, base_url: str | None) -> httpx2.Client | None:
-    """The `http_client` for an SDK client (`sdk` is the openai or anthropic module); None keeps the SDK's own."""
-    if not base_url or getattr(settings, "LLM_ALLOW_PRIVATE_BASE_URLS", False):
-        return None
-    return sdk.DefaultHttpxClient(transport=PolicyTransport())
+@functools.cache
+def _shared_http_client(sdk, pinned: bool) -> httpx2.Client:
+    """One HTTP client (one connection pool, one SSL context) per SDK and policy mode, for the whole process.
+
+    Building an SDK client builds an httpx client, and that builds an SSL context and loads the CA bundle: about
+    40 ms of CPU, which used to be paid on every turn. The clients are thread-safe and hold no credential (the
+    SDK client sends the key with each request), so every provider of one SDK shares them.
+    """
+    return sdk.DefaultHttpxClient(transport=PolicyTransport()) if pinned else sdk.DefaultHttpxClient()
+
+
+def sdk_http_client(sdk, base_url: str | None) -> httpx2.Client:
+    """The `http_client` for an SDK client (`sdk` is the openai or anthropic module): address-pinned for an
+    organization-chosen base_url unless LLM_ALLOW_PRIVATE_BASE_URLS is on."""
+    pinned = bool(base_url) and not getattr(settings, "LLM_ALLOW_PRIVATE_BASE_URLS", False)
+    return _shared_http_client(sdk, pinned)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_sdk_client(sdk, api_key: str | None, base_url: str | None, timeout: float, http_client) -> Any:
+    # Retries are the runtime's job (it records them and checks for cancel in between).
+    client_class = sdk.OpenAI if sdk.__name__ == "openai" else sdk.Anthropic
+    return client_class(
+        api_key=api_key, base_url=base_url or None, timeout=timeout, max_retries=0, http_client=http_client
+    )
+
+
+def sdk_client(sdk, api_key: str | None, base_url: str | None, timeout: float) -> Any:
+    """The provider SDK client for these settings, built once per process and reused by every turn.
+
+    Keyed by key, base URL, timeout and the HTTP client (so a changed key or URL, or a changed address policy,
+    gets a new client); at most 64 kept, least recently used dropped.
+    """
+    return _cached_sdk_client(sdk, api_key, base_url or None, timeout, sdk_http_client(sdk, base_url))
