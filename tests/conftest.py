@@ -6,6 +6,25 @@ from rest_framework.test import APIClient
 pytest_plugins = ["tests.fakes.plugin"]
 
 
+def pytest_collection_modifyitems(items):
+    """Every test with a transactional database gets serialized rollback, whoever wrote it.
+
+    A transactional test ends with a flush. Without serialized rollback the flush re-runs post_migrate, which
+    recreates the content types under new primary keys (sequences are not reset); the next serialized test then
+    restores the snapshot's content types over them and fails on the (app_label, model) unique constraint, so
+    the suite passed or failed by test order. With one rule for all, the migration-seeded rows (default
+    organization, simulator, content types) are the same before and after every transactional test.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+            name in item.fixturenames for name in ("transactional_db", "live_server")
+        )
+        if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
+            kwargs = dict(marker.kwargs if marker is not None else {}, transaction=True, serialized_rollback=True)
+            item.add_marker(pytest.mark.django_db(*(marker.args if marker is not None else ()), **kwargs))
+
+
 @pytest.fixture(autouse=True)
 def _fast_tests(settings):
     # Argon2 is deliberately slow; tests hash many passwords.
