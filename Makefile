@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Development defaults for `make run` only; production reads its own environment.
 RUN_ENV := DEBUG=$${DEBUG:-1} AUTH_MODE=$${AUTH_MODE:-none} PORT=$(PORT)
 
-.PHONY: help venv install lock lock-check run test lint openapi migrate seed clean
+.PHONY: help venv install lock lock-check run test lint openapi migrate seed clean browser
 
 help:
 	@echo "make run    install, migrate, seed, serve http://127.0.0.1:$(PORT) with web + worker"
@@ -67,7 +67,11 @@ lock-check: $(STAMP)
 	diff -q requirements-dev.txt <($(VENV)/bin/uv export --locked --offline --no-emit-project --format requirements-txt --no-header --quiet) \
 	  || { echo "requirements-dev.txt is out of date: run 'make lock'"; exit 1; }
 
-test: $(STAMP)
+# The browser tests (tests/admin/browser) drive Debian's chromium; installed here when missing, a no-op otherwise.
+browser:
+	@scripts/install-chromium.sh
+
+test: $(STAMP) browser
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/ruff check .

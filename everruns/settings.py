@@ -97,7 +97,7 @@ CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE", 86400)
 API_PREFIX = env("API_PREFIX", "").strip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.runtime.admin_site.EverrunsAdminConfig",  # django.contrib.admin with the Everruns site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -116,6 +116,9 @@ INSTALLED_APPS = [
     "apps.sessions",
     "apps.files",
     "apps.runtime",
+    "apps.idempotency",
+    "apps.webhooks",
+    "apps.schedules",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +126,8 @@ MIDDLEWARE = [
     "apps.core.middleware.RequestIdMiddleware",
     # Before anything that may answer (CommonMiddleware's redirects, CSRF): preflights and errors get CORS headers.
     "corsheaders.middleware.CorsMiddleware",
+    # Inside request id and CORS: keeps (and replays) the response every inner layer produced (docs/automation.md).
+    "apps.idempotency.middleware.IdempotencyKeyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -261,6 +266,10 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.idempotency.openapi.postprocess_idempotency",
+    ],
 }
 
 # --------------------------------------------------------------------------- tasks / runtime
@@ -432,3 +441,23 @@ if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backend
         # A request waits this long for a free connection before failing.
         "timeout": env_int("DB_POOL_TIMEOUT_SECS", 10),
     }
+
+# --------------------------------------------------------------------------- automation (docs/automation.md)
+# Idempotency-Key: first responses are kept this long per (organization, credential, key).
+IDEMPOTENCY_TTL_SECS = env_int("IDEMPOTENCY_TTL_SECS", 86_400)
+# A repeat of a request still in flight is 409 until then; after it, the first one counts as crashed.
+IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECS = env_int("IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECS", 60)
+
+# Webhooks: delivery timeout, retry back-off (seconds after attempt 1, 2, ...: ~27 h in all), auto-disable.
+WEBHOOK_TIMEOUT_SECS = env_int("WEBHOOK_TIMEOUT_SECS", 10)
+WEBHOOK_RETRY_DELAYS_SECS = [int(v) for v in env_list("WEBHOOK_RETRY_DELAYS_SECS", "5,300,1800,7200,18000,36000,36000")]
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 50)
+# A pending delivery this far past its due time lost its task: the worker loop queues it again.
+WEBHOOK_SWEEP_GRACE_SECS = env_int("WEBHOOK_SWEEP_GRACE_SECS", 300)
+WEBHOOK_SECRET_ROTATION_GRACE_SECS = env_int("WEBHOOK_SECRET_ROTATION_GRACE_SECS", 86_400)
+# Destinations on private/loopback networks (tests, development, an internal receiver); off in production.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+
+# Durable schedules: the shortest interval, and the most missed runs one catch-up replays when max_catch_up is unset.
+SCHEDULE_MIN_INTERVAL_SECS = env_int("SCHEDULE_MIN_INTERVAL_SECS", 60)
+SCHEDULE_MAX_CATCH_UP = env_int("SCHEDULE_MAX_CATCH_UP", 10)

@@ -22,7 +22,7 @@ def pytest_collection_modifyitems(items):
         )
         if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
             kwargs = dict(marker.kwargs if marker is not None else {}, transaction=True, serialized_rollback=True)
-            item.add_marker(pytest.mark.django_db(*(marker.args if marker is not None else ()), **kwargs))
+            item.add_marker(pytest.mark.django_db(*(marker.args if marker is not None else ()), **kwargs), append=False)
 
 
 @pytest.fixture(autouse=True)

@@ -89,8 +89,57 @@ def _api_key(org) -> str:
     return str(api_key.pk)
 
 
+def _webhook_row(org):
+    from apps.webhooks.models import Webhook
+
+    return Webhook.objects.create(
+        organization=org, url="https://example.com/hook", secret_ciphertext="-", secret_key_id="-"
+    )
+
+
+def _webhook(org) -> str:
+    return format_id("wh", _webhook_row(org).pk)
+
+
+def _webhook_delivery(org) -> str:
+    from apps.webhooks.models import WebhookDelivery
+
+    delivery = WebhookDelivery.objects.create(webhook=_webhook_row(org), event_type="turn.completed", payload={})
+    return format_id("msg", delivery.pk)
+
+
+def _schedule_row(org):
+    from apps.schedules.models import Schedule
+
+    return Schedule.objects.create(
+        organization=org,
+        name=f"matrix-{uuid.uuid4().hex[:8]}",
+        cron_expression="0 2 * * *",
+        target_name="agent.run",
+        target_input={"agent_id": _agent(org), "message": "hi"},
+        anchor_at=dt.datetime.now(dt.UTC),
+    )
+
+
+def _schedule(org) -> str:
+    return format_id("sched", _schedule_row(org).pk)
+
+
+def _schedule_run(org) -> str:
+    from apps.schedules.models import ScheduleRun
+
+    now = dt.datetime.now(dt.UTC)
+    return format_id(
+        "schedrun", ScheduleRun.objects.create(schedule=_schedule_row(org), scheduled_at=now, started_at=now).pk
+    )
+
+
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
+    "sched": _schedule,
+    "schedrun": _schedule_run,
+    "wh": _webhook,
+    "webhook_delivery": _webhook_delivery,
     "agent": _agent,
     "session": _session,
     "provider": _provider,
@@ -99,6 +148,10 @@ FACTORIES: dict[str, Callable] = {
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
+    "sched": lambda: format_id("sched", uuid7()),
+    "schedrun": lambda: format_id("schedrun", uuid7()),
+    "wh": lambda: format_id("wh", uuid7()),
+    "webhook_delivery": lambda: format_id("msg", uuid7()),
     "agent": lambda: format_id("agent", uuid7()),
     "session": lambda: format_id("session", uuid7()),
     "provider": lambda: format_id("provider", uuid7()),
@@ -112,6 +165,7 @@ KWARG_KINDS = {
     "provider_id": "provider",
     "model_id": "model",
     "key_id": "api_key",
+    "delivery_id": "webhook_delivery",
 }
 # Kwargs that are not organization-owned rows: a fixed, valid value.
 FIXED_VALUES = {"path": "notes.txt"}

@@ -1,5 +1,7 @@
 """Test-only routes (views that fail on purpose), mounted next to the real URLconf."""
 
+import threading
+
 from django.urls import path
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
@@ -20,7 +22,7 @@ def echo(request):
     return Response(serializer.validated_data, status=201)
 
 
-@api_view(["GET"])
+@api_view(["GET", "POST"])
 def boom(request):
     raise RuntimeError("secret internals: password=hunter2 at /srv/app/db.py")
 
@@ -31,6 +33,19 @@ def admin_only(request):
     return Response({"ok": True})
 
 
+# POST /v1/_test/gate: signals GATE_ENTERED, then holds the request until a test sets GATE_OPEN (a request
+# "still in flight", tests/idempotency).
+GATE_ENTERED = threading.Event()
+GATE_OPEN = threading.Event()
+
+
+@api_view(["POST"])
+def gate(request):
+    GATE_ENTERED.set()
+    GATE_OPEN.wait(timeout=30)
+    return Response({"passed": request.data.get("n")}, status=201)
+
+
 def plain_boom(request):
     raise KeyError("plain django view internals")
 
@@ -39,6 +54,7 @@ urlpatterns = [
     path("v1/_test/echo", echo),
     path("v1/_test/boom", boom),
     path("v1/_test/admin-only", admin_only),
+    path("v1/_test/gate", gate),
     path("_test/plain-boom", plain_boom),
     *real_urlpatterns,
 ]

@@ -25,6 +25,10 @@ PREFIXES = {
     "model": "model",
     "image": "img",
     "file": "file",
+    "webhook": "wh",
+    "webhook_delivery": "msg",  # also the Standard Webhooks `webhook-id` of the delivery
+    "schedule": "sched",
+    "schedule_run": "schedrun",
 }
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")

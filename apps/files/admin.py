@@ -2,7 +2,8 @@
 
 Files are changed through the API or the agent's tools only (quotas, events); the admin may
 delete, and does it through the same service so SSE clients still see `file.deleted`.
-`SessionFileInline` is offered to the session admin (apps/sessions/admin.py) to list a session's files.
+`SessionFileInline` lists a session's files on its admin page: added here to the session admin's inlines
+(apps/sessions/admin.py), because apps.files sits above apps.sessions (sessions never import files).
 """
 
 from django.contrib import admin
@@ -11,6 +12,7 @@ from django.utils.html import format_html
 
 from apps.core import ids
 from apps.core.exceptions import NotFound
+from apps.sessions.admin import SessionAdmin
 
 from . import services
 from .models import SessionFile
@@ -49,6 +51,9 @@ class SessionFileInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
+
+
+SessionAdmin.inlines = [*SessionAdmin.inlines, SessionFileInline]
 
 
 @admin.register(SessionFile)

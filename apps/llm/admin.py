@@ -1,8 +1,15 @@
-"""Admin for providers (the API key is a write-only password field, encrypted on save) and models."""
+"""Admin for providers (the API key is a write-only password field, encrypted on save) and models.
+
+Provider actions: "Test connection" (the provider's model listing with its stored key, nothing stored) and
+"Sync models" (the same reconciliation as `POST /v1/llm-providers/{id}/sync-models`); each shows its result
+per provider and writes an admin log entry.
+"""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
+
+from apps.core.exceptions import ApplicationError
 
 from . import crypto, services
 from .clients.base import provider_type_choices
@@ -80,6 +87,33 @@ class LlmProviderAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     inlines = [LlmModelInline]
+    actions = ["test_connection", "sync_models"]
+
+    @admin.action(description="Test connection of the selected providers", permissions=["change"])
+    def test_connection(self, request, queryset) -> None:
+        for provider in queryset:
+            check = services.llm_provider_test_connection(provider=provider)
+            level = {True: messages.SUCCESS, False: messages.ERROR, None: messages.WARNING}[check.ok]
+            outcome = {True: "OK", False: "FAILED", None: "not checked"}[check.ok]
+            self.message_user(request, f"{provider.name}: {outcome}: {check.detail}", level)
+            self.log_change(request, provider, f"Tested connection: {outcome}: {check.detail}")
+
+    @admin.action(description="Sync models of the selected providers", permissions=["change"])
+    def sync_models(self, request, queryset) -> None:
+        for provider in queryset:
+            try:
+                result = services.llm_provider_sync_models(provider=provider)
+            except ApplicationError as exc:
+                self.message_user(request, f"{provider.name}: sync failed: {exc.message}", messages.ERROR)
+                self.log_change(request, provider, f"Model sync failed: {exc.message}")
+                continue
+            if result["status"] == "not_supported":
+                text = "this provider type does not list its models"
+                self.message_user(request, f"{provider.name}: {text}", messages.WARNING)
+            else:
+                text = f"{result['created']} new, {result['updated']} updated, {result['stale']} stale"
+                self.message_user(request, f"{provider.name}: models synced: {text}", messages.SUCCESS)
+            self.log_change(request, provider, f"Synced models: {text}")
 
     @admin.display(boolean=True, description="API key set")
     def api_key_set(self, obj: LlmProvider) -> bool:

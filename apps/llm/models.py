@@ -27,6 +27,8 @@ class LlmProvider(PublicModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = "LLM provider"
+        verbose_name_plural = "LLM providers"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.provider_type})"
@@ -57,6 +59,8 @@ class LlmModel(PublicModel):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = "LLM model"
+        verbose_name_plural = "LLM models"
         constraints = [
             models.UniqueConstraint(fields=["provider"], condition=Q(is_default=True), name="one_default_per_provider"),
             models.UniqueConstraint(fields=["provider", "model_id"], name="uniq_model_per_provider"),

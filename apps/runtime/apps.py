@@ -35,7 +35,8 @@ class RuntimeConfig(AppConfig):
         # (apps.runtime.scheduling.turns_recover_stale). Only in worker processes (`db_worker`, or
         # `run_redis_tasks` on the Redis backend): web processes never run turns.
         # The same threads register the process and keep its heartbeat, so the django_tasks_db row of a
-        # killed worker can be settled (apps.runtime.workers).
+        # killed worker can be settled (apps.runtime.workers). The same loop runs the periodic jobs other apps
+        # register (apps.core.periodic: due schedules, the webhook delivery sweep, Idempotency-Key pruning).
         if len(sys.argv) > 1 and sys.argv[1] in WORKER_COMMANDS:
             register_worker_process()
             start_recovery_thread()
@@ -77,6 +78,8 @@ def _recovery_loop() -> None:
     from django.conf import settings
     from django.db import close_old_connections, connection
 
+    from apps.core.periodic import periodic_run_due
+
     from .scheduling import turns_recover_stale
     from .workers import worker_process_beat
 
@@ -91,6 +94,10 @@ def _recovery_loop() -> None:
             turns_recover_stale()
         except Exception:
             logger.exception("turn recovery sweep failed")
+        try:
+            periodic_run_due()  # other apps' housekeeping: schedules, webhook sweep, key pruning (apps.core.periodic)
+        except Exception:
+            logger.exception("periodic jobs failed")
         finally:
             connection.close()
         time.sleep(max(1, int(getattr(settings, "RUNTIME_RECOVERY_INTERVAL_SECS", 10))))

@@ -44,6 +44,8 @@ class WorkerProcess(models.Model):
 
     class Meta:
         ordering = ["key"]
+        verbose_name = "Worker process"
+        verbose_name_plural = "Worker processes"
 
     def __str__(self) -> str:
         return f"worker {self.key} (db_worker {self.task_worker_id or '-'})"

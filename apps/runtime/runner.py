@@ -72,16 +72,25 @@ MAX_ITERATIONS_EVENT_TEXT = "Maximum number of iterations reached"
 MAX_TURNS_PER_CALL = 50  # follow-up turns one task runs before handing over (keeps a worker fair)
 
 
-def turn_run_pending(*, session_id: Any) -> None:
-    """Run the session's pending turn(s) in this thread; see the module docstring."""
+def turn_run_pending(*, session_id: Any) -> dict:
+    """Run the session's pending turn(s) in this thread; see the module docstring.
+
+    Returns how each turn it ran ended, `{"turns": [{"turn_id", "status", "error_code"}]}`: the run_turn
+    task stores it as its return value, so a turn that failed does not hide behind a "successful" task
+    (the task itself succeeded: it ran the turn to its end). The admin's task list shows it.
+    """
     worker_id = worker_id_new()
+    outcomes: list[dict] = []
     for _ in range(MAX_TURNS_PER_CALL):
         turn = turn_claim(session_id=session_id, worker_id=worker_id)
         if turn is None:
-            return
-        TurnRunner(turn, worker_id).run()
+            return {"turns": outcomes}
+        runner = TurnRunner(turn, worker_id)
+        runner.run()
+        outcomes.append(runner.outcome)
     # Still more to do (a very chatty session): let another task continue, after the others queued.
     enqueue_turn(session_id)
+    return {"turns": outcomes}
 
 
 def generation_message(message: dict) -> dict:
@@ -133,6 +142,8 @@ class TurnRunner:
         self.lease = Lease(turn, worker_id)
         self.check_interval = self.lease.check_interval
         self.batch_seconds = float(settings.RUNTIME_DELTA_BATCH_MS) / 1000
+        # How the run ended (turn_run_pending reports it); "lost" unless one of the finish_* steps ran.
+        self.outcome: dict = {"turn_id": self.turn_key, "status": "lost", "error_code": None}
 
     # -- helpers ---------------------------------------------------------------------------------
     def context(self, span: str | None = None, parent: str | None = None) -> dict:
@@ -560,7 +571,7 @@ class TurnRunner:
         usage = step.usage.as_dict() if step.usage else None
         duration_ms = int((time.monotonic() - started) * 1000)
         with transaction.atomic():
-            self.own(iterations=F("iterations") + 1, **usage_increment_expressions(usage))
+            self.own(iterations=F("iterations") + 1, model=request.model or None, **usage_increment_expressions(usage))
             self.emit(
                 EventType.REASON_COMPLETED,
                 {
@@ -618,7 +629,7 @@ class TurnRunner:
     ) -> None:
         logger.warning("%s: provider call failed for good: %s", self.turn_key, exc.message)
         with transaction.atomic():
-            self.own()
+            self.own(model=request.model or None)
             self.emit(
                 EventType.REASON_COMPLETED,
                 {
@@ -779,6 +790,7 @@ class TurnRunner:
                 input_content=input_content,
             )
             self.lease.last_heartbeat = time.monotonic()
+        self.outcome["status"] = Turn.STATUS_COMPLETED
 
     def finish_cancelled(self) -> None:
         with transaction.atomic():
@@ -795,6 +807,7 @@ class TurnRunner:
             # Everything up to the cancellation notice is dealt with; later messages get a new turn.
             notice = turns.last_cancellation_sequence(self.session_id)
             mark_handled(self.session_id, max(notice, self.seen_sequence))
+        self.outcome["status"] = Turn.STATUS_CANCELLED
 
     def finish_failed(self, error_code: str, detail: str) -> None:
         with transaction.atomic():
@@ -823,6 +836,7 @@ class TurnRunner:
             )
             # What the turn read is dealt with (the user saw the error); newer messages start a new turn.
             mark_handled(self.session_id, self.seen_sequence or self.first_input_sequence())
+        self.outcome.update(status=Turn.STATUS_FAILED, error_code=error_code)
 
     def pause(self, reason: str, request: dict | None = None) -> None:
         """The turn waits for its client (apps.sessions.turns.pause); this worker stops holding it."""

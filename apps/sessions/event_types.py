@@ -31,6 +31,8 @@ class EventSpec:
     fields: tuple[str, ...]
     public: bool = True
     lifecycle: bool = False
+    # Outside systems may subscribe to it (apps.webhooks): the moments an integrator waits for.
+    subscribable: bool = False
 
 
 class EventType(StrEnum):
@@ -100,10 +102,12 @@ EVENT_SPECS: dict[EventType, EventSpec] = {
         ("message", "tool_call_id", "tool_name", "success", "status", "result", "error", "duration_ms")
     ),
     EventType.ACT_COMPLETED: EventSpec(("completed", "success_count", "error_count", "duration_ms")),
-    EventType.TURN_COMPLETED: EventSpec((_TURN, "iterations", "duration_ms", "usage", "input_content"), lifecycle=True),
-    EventType.TURN_FAILED: EventSpec((_TURN, "error", "error_code"), lifecycle=True),
-    EventType.TURN_CANCELLED: EventSpec((_TURN, "reason", "usage"), lifecycle=True),
-    EventType.SESSION_IDLED: EventSpec((_TURN, "iterations", "usage"), lifecycle=True),
+    EventType.TURN_COMPLETED: EventSpec(
+        (_TURN, "iterations", "duration_ms", "usage", "input_content"), lifecycle=True, subscribable=True
+    ),
+    EventType.TURN_FAILED: EventSpec((_TURN, "error", "error_code"), lifecycle=True, subscribable=True),
+    EventType.TURN_CANCELLED: EventSpec((_TURN, "reason", "usage"), lifecycle=True, subscribable=True),
+    EventType.SESSION_IDLED: EventSpec((_TURN, "iterations", "usage"), lifecycle=True, subscribable=True),
     # The session filesystem (apps.files).
     EventType.FILE_CREATED: EventSpec(("path", "is_directory", "size_bytes")),
     EventType.FILE_UPDATED: EventSpec(("path", "size_bytes")),
@@ -113,7 +117,7 @@ EVENT_SPECS: dict[EventType, EventSpec] = {
     # A turn that waits for the client (a client-side tool result, an approval, an answer) and its resumption
     # (apps.sessions.turns.pause / resume). `reason`: "tool_results" | "approval" | "input"; `request`: what the
     # client is asked for (the reason's own payload, e.g. the pending tool calls).
-    EventType.TURN_PAUSED: EventSpec((_TURN, "reason", "request"), lifecycle=True),
+    EventType.TURN_PAUSED: EventSpec((_TURN, "reason", "request"), lifecycle=True, subscribable=True),
     EventType.TURN_RESUMED: EventSpec((_TURN, "reason"), lifecycle=True),
     # A marker kept in the log for the server's own bookkeeping and debugging; never sent to clients.
     EventType.INTERNAL_CHECKPOINT: EventSpec((), public=False),
@@ -127,6 +131,7 @@ MESSAGE_EVENT_TYPES: tuple[EventType, ...] = (
 )
 PUBLIC_EVENT_TYPES: tuple[EventType, ...] = tuple(t for t in EventType if EVENT_SPECS[t].public)
 LIFECYCLE_EVENT_TYPES: frozenset[EventType] = frozenset(t for t in EventType if EVENT_SPECS[t].lifecycle)
+SUBSCRIBABLE_EVENT_TYPES: tuple[EventType, ...] = tuple(t for t in EventType if EVENT_SPECS[t].subscribable)
 
 
 def event_type(value: str) -> EventType:

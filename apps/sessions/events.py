@@ -8,11 +8,14 @@
 - `EventFilter.from_query(...)`: `since_id` / `types` / `exclude` parsed and validated once,
   for the JSON list and the stream alike.
 - `event_append(...)`: the one way an event enters a session's log (gapless per-session sequence).
+- `event_listener_register(...)`: other apps' hook on appended events of given types (webhooks), called in
+  the appending transaction, so what a listener writes (an outbox row) commits or rolls back with the event.
 - `event_to_dict(event)`: the one Event envelope, identical in the JSON list and in SSE `data:`.
 """
 
+import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -43,6 +46,35 @@ LEGACY_EVENT_TYPES: dict[str, str] = {
 }
 
 MAX_FILTER_VALUES = 25
+
+logger = logging.getLogger("everruns.sessions")
+
+EventListener = Callable[[Event], None]
+_listeners: dict[EventType, list[EventListener]] = {}
+
+
+def event_listener_register(*, types: Iterable[EventType], listener: EventListener) -> None:
+    """Call `listener(event)` for every appended event of `types`, inside the transaction that appends it.
+
+    For apps above sessions that react to the log (apps.webhooks writes its deliveries here: an outbox
+    that commits with the event). A listener that raises is logged and the event (and the lifecycle step
+    appending it) goes on; a listener that writes does so in its own savepoint (`transaction.atomic()`), so
+    a failed write rolls back alone. Listeners should cost a query at most when they have nothing to do
+    (they run inside turn transitions) and schedule slow work (HTTP) with `transaction.on_commit`. Types
+    without listeners cost nothing. Registered from an AppConfig.ready; registering twice has no effect.
+    """
+    for event_type_ in types:
+        registered = _listeners.setdefault(event_type(event_type_), [])
+        if listener not in registered:
+            registered.append(listener)
+
+
+def _notify_listeners(event: Event, type: EventType) -> None:
+    for listener in _listeners.get(type, ()):
+        try:
+            listener(event)
+        except Exception:
+            logger.exception("event listener %r failed on %s", listener, type.value)
 
 
 def _event_types(raw_values: Iterable[str], param: str) -> tuple[str, ...]:
@@ -168,6 +200,8 @@ def _event_insert(
         metadata=metadata,
         tags=tags,
     )
+    if type in _listeners:
+        _notify_listeners(event, type)
     wake_on_commit(session_id, notified=connection.vendor == "postgresql")
     return event
 

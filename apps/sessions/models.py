@@ -4,6 +4,7 @@ Messages are not a table: they are read back from `input.message`, `output.messa
 and `tool.completed` events (contract 3.3, "storage model").
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -25,6 +26,11 @@ class Session(PublicModel, UsageFields):
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="sessions")
     agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="sessions")
+    # Who created it (the admin's "owner" column); null for sessions made without a user (AUTH_MODE=none
+    # without one, commands, sessions older than the column) and when the user is deleted.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     title = models.TextField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     model = models.ForeignKey("llm.LlmModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -80,6 +86,9 @@ class Turn(PublicModel, UsageFields):
     # Liveness of the worker running this turn; a stale heartbeat means the worker died.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker_id = models.CharField(max_length=128, null=True, blank=True)
+    # The provider-side name of the model the turn's latest reasoning step called (written by the runner
+    # with the step's usage; shown to operators in the admin).
+    model = models.CharField(max_length=255, null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -89,6 +98,12 @@ class Turn(PublicModel, UsageFields):
                 condition=Q(status__in=("queued", "running", "paused")),
                 name="one_open_turn_per_session",
             ),
+        ]
+        # The operations dashboard (apps.runtime.dashboard): open turns, turns ended / started lately.
+        indexes = [
+            models.Index(fields=["status"], name="turn_status"),
+            models.Index(fields=["finished_at"], name="turn_finished_at"),
+            models.Index(fields=["created_at"], name="turn_created_at"),
         ]
 
     def __str__(self) -> str:
@@ -113,7 +128,11 @@ class Event(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "sequence"], name="uniq_event_sequence"),
         ]
-        indexes = [models.Index(fields=["session", "type", "sequence"], name="event_session_type_seq")]
+        indexes = [
+            models.Index(fields=["session", "type", "sequence"], name="event_session_type_seq"),
+            # Model latency on the operations dashboard: only the (few) llm.generation events are indexed.
+            models.Index(fields=["ts"], condition=Q(type="llm.generation"), name="event_generation_ts"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} #{self.sequence}"

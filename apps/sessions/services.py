@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.core import ids
-from apps.core.exceptions import InputTooLarge, InvalidRequest, NotFound
+from apps.core.exceptions import Conflict, InputTooLarge, InvalidRequest, NotFound
 from apps.core.fields import format_ts
 from apps.core.scoping import get_in_org
 from apps.core.services import model_update
@@ -103,11 +103,13 @@ def session_create(
     tags: list[str] | None = None,
     model=None,
     capabilities: list[dict] | None = None,
+    created_by=None,
 ) -> Session:
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
     `agent` is an Agent or its public id, `model` an LlmModel, a model pk or None; both must belong to
-    `organization` (404 "Agent not found" / "Model not found" otherwise).
+    `organization` (404 "Agent not found" / "Model not found" otherwise). `created_by`: the User who
+    asked (shown as the owner in the admin), or None.
     """
     agent = agent_get_in_org(organization=organization, agent=agent)
     model = _model_in_org(organization, model)
@@ -118,6 +120,7 @@ def session_create(
         tags=list(tags or []),
         model=model,
         capabilities=list(capabilities or []),
+        created_by=created_by,
     )
     session.full_clean()
     session.save()
@@ -191,6 +194,53 @@ def session_cancel(*, session: Session) -> Session:
             event_metadata={"cancellation": True},
             start_turn=False,
         ),
+    )
+
+
+RETRY_NOT_FAILED = "Only a failed turn can be retried"
+RETRY_NOT_LATEST = "Only the session's latest turn can be retried"
+RETRY_BUSY = "The session already has a turn in progress"
+RETRY_NO_INPUT = "The failed turn has no input message to run again"
+
+
+@retry_on_conflict
+@transaction.atomic
+def turn_retry(*, turn: Turn) -> Event:
+    """Run a failed turn again: its input message is posted once more, which queues a new turn.
+
+    The failed turn stays as it is (failed, with its error and events: the history is append-only); the
+    new `input.message` repeats the failed turn's message (content and controls) with event metadata
+    `{"retry_of": "turn_…"}`, and `message_create` queues the new turn through apps.sessions.turns.queue,
+    so a retry is exactly what a user re-sending the message would do. Only the session's latest turn,
+    only when it failed and the session has no open turn: 409 otherwise (our choice: retrying an older
+    turn would answer a question out of order).
+    """
+    session = lock_session(turn.session_id)
+    turn = Turn.objects.get(pk=turn.pk)
+    if turn.status != Turn.STATUS_FAILED:
+        raise Conflict(RETRY_NOT_FAILED)
+    if Turn.objects.filter(session_id=session.pk, status__in=Turn.OPEN_STATUSES).exists():
+        raise Conflict(RETRY_BUSY)
+    if Turn.objects.filter(session_id=session.pk, created_at__gt=turn.created_at).exists():
+        raise Conflict(RETRY_NOT_LATEST)
+    message_key = ids.format_id("message", turn.input_message_id) if turn.input_message_id else None
+    original = (
+        Event.objects.filter(session_id=session.pk, type=EventType.INPUT_MESSAGE, data__message__id=message_key)
+        .values_list("data", flat=True)
+        .first()
+        if message_key
+        else None
+    )
+    message = (original or {}).get("message") or {}
+    if not message.get("content"):
+        raise Conflict(RETRY_NO_INPUT)
+    return message_create(
+        session=session,
+        content=message["content"],
+        controls=message.get("controls"),
+        metadata=message.get("metadata"),
+        tags=message.get("tags"),
+        event_metadata={"retry_of": ids.format_id("turn", turn.pk)},
     )
 
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.tasks import task
 from django.utils.module_loading import import_string
 
-TurnRunner = Callable[..., None]
+TurnRunner = Callable[..., dict | None]
 
 # Filled by the app that runs turns (apps.runtime.apps.RuntimeConfig.ready): a callable taking
 # `session_id=` or its dotted path (imported on first use, so web processes never load the agent loop).
@@ -39,9 +39,10 @@ def turn_runner() -> TurnRunner:
 
 
 @task()
-def run_turn(session_id: str) -> None:
-    """Run the session's pending agent turn(s) with the registered runner."""
-    turn_runner()(session_id=session_id)
+def run_turn(session_id: str) -> dict | None:
+    """Run the session's pending agent turn(s) with the registered runner; returns what the runner reports
+    (apps.runtime: how each turn ended), stored as the task's return value."""
+    return turn_runner()(session_id=session_id)
 
 
 def enqueue_turn(session_id: Any) -> None:

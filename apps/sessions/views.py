@@ -130,6 +130,7 @@ class SessionViewSet(
             tags=data.get("tags") or [],
             model=data.get("model_id"),
             capabilities=data.get("capabilities") or [],
+            created_by=request.user if getattr(request.user, "pk", None) else None,
         )
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 

@@ -14,6 +14,8 @@ Public helpers for other apps (importable from `apps.llm.services`, the path the
 from .keys import (
     ENCRYPTION_NOT_CONFIGURED,
     RotationResult,
+    encrypted_secrets_register,
+    encryption_keys_rotate,
     llm_provider_keys_rotate,
     llm_provider_set_api_key,
     provider_api_key,
@@ -39,9 +41,10 @@ from .providers import (
     llm_provider_update,
     provider_base_url_check,
 )
-from .sync import llm_provider_sync_models
+from .sync import ConnectionCheck, llm_provider_sync_models, llm_provider_test_connection
 
 __all__ = [
+    "ConnectionCheck",
     "ENCRYPTION_NOT_CONFIGURED",
     "SIMULATED_MODEL_DISPLAY_NAME",
     "SIMULATED_MODEL_ID",
@@ -50,6 +53,8 @@ __all__ = [
     "ProviderAddressNotAllowed",
     "ProviderRequestFailed",
     "RotationResult",
+    "encrypted_secrets_register",
+    "encryption_keys_rotate",
     "llm_default_model",
     "llm_model_clear_default",
     "llm_model_create",
@@ -60,6 +65,7 @@ __all__ = [
     "llm_provider_keys_rotate",
     "llm_provider_set_api_key",
     "llm_provider_sync_models",
+    "llm_provider_test_connection",
     "llm_provider_update",
     "llm_simulated_model_ensure",
     "provider_api_key",

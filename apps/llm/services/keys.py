@@ -1,6 +1,7 @@
 """Provider API keys: encrypted at rest (apps/llm/crypto.py), write-only, with the operator's env fallback."""
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -129,3 +130,23 @@ def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
                 llm_provider_set_api_key(provider=provider, api_key=plaintext)
             result.rotated += 1
     return result
+
+
+# Other apps' secrets encrypted with the same key ring (apps.webhooks: signing secrets): name -> rotate(dry_run=...).
+_rotators: dict[str, Callable[..., RotationResult]] = {}
+
+
+def encrypted_secrets_register(name: str, rotate: Callable[..., RotationResult]) -> None:
+    """Have `rotate_encryption_keys` re-encrypt another app's secrets too (`rotate(dry_run=bool)`)."""
+    _rotators[name] = rotate
+
+
+def encryption_keys_rotate(*, dry_run: bool = False) -> RotationResult:
+    """Re-encrypt everything the key ring protects: provider keys, then every registered app's secrets."""
+    total = llm_provider_keys_rotate(dry_run=dry_run)
+    for rotate in _rotators.values():
+        part = rotate(dry_run=dry_run)
+        total.rotated += part.rotated
+        total.current += part.current
+        total.failed.extend(part.failed)
+    return total

@@ -1,6 +1,8 @@
-"""`sync-models`: read a provider's model listing through its client and reconcile the stored models."""
+"""`sync-models`: read a provider's model listing through its client and reconcile the stored models; the
+admin's "test connection" asks for the same listing and stores nothing."""
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -55,6 +57,37 @@ def _fetch_models(provider: LlmProvider) -> list[ListedModel] | None:
         if exc.reason == "unsupported":
             return None
         raise _listing_error(exc.reason) from None
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """The result of `llm_provider_test_connection`: `ok` True / False, None when it cannot be checked."""
+
+    ok: bool | None
+    detail: str
+
+
+def llm_provider_test_connection(*, provider: LlmProvider) -> ConnectionCheck:
+    """Can the provider be reached with its stored key? Asks for its model listing (as sync-models does,
+    through the address policy) and stores nothing. The detail is the same safe text the API gives for a
+    failed sync ("Provider rejected the API key", "Could not reach the provider", ...), never the
+    provider's own. A built-in provider without network is always reachable; a type that cannot list its
+    models cannot be checked without a paid model call, so it is not (`ok` None).
+    """
+    cls = client_class_or_none(provider.provider_type)
+    if cls is None:
+        return ConnectionCheck(False, f"Unknown provider type {provider.provider_type!r}")
+    if not cls.uses_network:
+        return ConnectionCheck(True, "Built in: no network connection needed")
+    try:
+        fetched = _fetch_models(provider)
+    except ApplicationError as exc:
+        return ConnectionCheck(False, exc.message)
+    if fetched is None:
+        return ConnectionCheck(
+            None, "This provider type does not list its models: nothing to check without a model call"
+        )
+    return ConnectionCheck(True, f"Connected: {len(fetched)} models listed")
 
 
 def llm_provider_sync_models(*, provider: LlmProvider) -> dict[str, Any]:

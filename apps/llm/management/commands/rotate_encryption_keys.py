@@ -1,12 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.llm import crypto
-from apps.llm.services import llm_provider_keys_rotate
+from apps.llm.services import encryption_keys_rotate
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored provider API key with the first key of ENCRYPTION_KEYS. Keep the old key "
+        "Re-encrypt every stored provider API key (and other apps' secrets, e.g. webhook signing secrets) with the "
+        "first key of ENCRYPTION_KEYS. Keep the old key "
         "listed (after the new one) until this has run: until then rows encrypted with it still decrypt."
     )
 
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool = False, **options):
         try:
-            result = llm_provider_keys_rotate(dry_run=dry_run)
+            result = encryption_keys_rotate(dry_run=dry_run)
         except crypto.EncryptionNotConfigured:
             raise CommandError("ENCRYPTION_KEYS is not set: there is no key to rotate to.") from None
         verb = "would re-encrypt" if dry_run else "re-encrypted"
