@@ -53,7 +53,10 @@ def database_from_url(url: str) -> dict:
     parsed = urlparse(url)
     if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL (SQLite is the default without it)")
-    options = dict(parse_qsl(parsed.query))
+    options: dict[str, Any] = dict(parse_qsl(parsed.query))
+    # Fail fast when PostgreSQL is unreachable: a request answers 503 after this many seconds instead of
+    # hanging on the OS's TCP connect timeout (threads piling up); a ?connect_timeout= in the URL wins.
+    options.setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT_SECS", 2))
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")) or "everruns",
@@ -106,6 +109,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_tasks_db: its `db_worker` command (outage-proof, apps/runtime/management) wins.
+    "apps.runtime",
     "django_tasks_db",
     "corsheaders",
     "apps.core",
@@ -115,7 +120,6 @@ INSTALLED_APPS = [
     "apps.agents",
     "apps.sessions",
     "apps.files",
-    "apps.runtime",
     "apps.idempotency",
     "apps.webhooks",
     "apps.schedules",
@@ -178,6 +182,30 @@ else:
         }
     }
 
+# --------------------------------------------------------------------------- cache (throttle buckets)
+# Shared by every process of a deployment, so a rate limit means the same with 1 or 20 web workers:
+# Redis when REDIS_URL is set, else a table in the main database (created by a migration,
+# apps/accounts/migrations/0004_cache_table.py). Never a per-process memory cache (docs/auth.md).
+REDIS_URL = env("REDIS_URL")
+CACHE_TABLE = "everruns_cache"
+CACHES: dict[str, dict[str, Any]]
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "everruns",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_TABLE,
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 10_000)},
+        }
+    }
+
 # --------------------------------------------------------------------------- auth
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -200,6 +228,12 @@ AUTH_ADMIN_EMAIL = env("AUTH_ADMIN_EMAIL")
 AUTH_ADMIN_PASSWORD = env("AUTH_ADMIN_PASSWORD")
 AUTH_DISABLE_PASSWORD = env_bool("AUTH_DISABLE_PASSWORD", False)
 AUTH_DISABLE_SIGNUP = env_bool("AUTH_DISABLE_SIGNUP", False)
+# Where a registered user lands (docs/auth.md): "default" = a member (roles ["user"]) of the default
+# organization, as the contract says; "own" = the owner of a new organization of their own (hosted
+# multi-tenant use: strangers never share an organization).
+AUTH_SIGNUP_ORGANIZATION = env("AUTH_SIGNUP_ORGANIZATION", "default").strip().lower()
+if AUTH_SIGNUP_ORGANIZATION not in {"default", "own"}:
+    raise ImproperlyConfigured("AUTH_SIGNUP_ORGANIZATION must be 'default' or 'own'")
 
 # --------------------------------------------------------------------------- security
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -245,6 +279,7 @@ REST_FRAMEWORK: dict[str, Any] = {
     "EXCEPTION_HANDLER": "apps.core.exception_handler.exception_handler",
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.core.negotiation.JSONFirstContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_METADATA_CLASS": "apps.core.metadata.ViewMetadata",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_THROTTLE_RATES": {
         "auth": env("THROTTLE_AUTH_RATE", "10/min"),
@@ -268,6 +303,8 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        # Every operation's error answers and the SSE frames, in one place (apps/core/openapi.py).
+        "apps.core.openapi.postprocess_error_responses",
         "apps.idempotency.openapi.postprocess_idempotency",
     ],
 }
@@ -382,6 +419,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "AgentStatusEnum": "apps.agents.models.Agent.STATUSES",
         "CapabilityStatusEnum": "apps.capabilities.serializers.CAPABILITY_STATUSES",
         "CapabilityRiskLevelEnum": "apps.capabilities.serializers.RISK_LEVELS",
+        "SessionToolTypeEnum": "apps.sessions.serializers.TOOL_TYPES",
     }
 )
 
@@ -389,9 +427,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
 # A running turn refreshes Turn.heartbeat_at every RUNTIME_HEARTBEAT_SECS; one whose heartbeat is older than
 # RUNTIME_TURN_LEASE_SECS belongs to a dead worker and is resumed elsewhere (checked every
 # RUNTIME_RECOVERY_INTERVAL_SECS by each worker process).
-RUNTIME_TURN_LEASE_SECS = env_int("RUNTIME_TURN_LEASE_SECS", 30)
-RUNTIME_HEARTBEAT_SECS = env_int("RUNTIME_HEARTBEAT_SECS", 5)
-RUNTIME_RECOVERY_INTERVAL_SECS = env_int("RUNTIME_RECOVERY_INTERVAL_SECS", 10)
+# Defaults keep a killed worker's turn resumed within 10 s (lease 6 + one sweep interval 2), never run twice
+# (every persisting write checks the lease; docs/runtime.md).
+RUNTIME_TURN_LEASE_SECS = env_int("RUNTIME_TURN_LEASE_SECS", 6)
+RUNTIME_HEARTBEAT_SECS = env_int("RUNTIME_HEARTBEAT_SECS", 2)
+RUNTIME_RECOVERY_INTERVAL_SECS = env_int("RUNTIME_RECOVERY_INTERVAL_SECS", 2)
+# db_worker: reconnect back-off during a database outage (apps/runtime/management/commands/db_worker.py).
+DB_WORKER_BACKOFF_MIN_SECS = float(env("DB_WORKER_BACKOFF_MIN_SECS", "0.5"))
+DB_WORKER_BACKOFF_MAX_SECS = float(env("DB_WORKER_BACKOFF_MAX_SECS", "10"))
 # A queued turn with no task to run it (its enqueue was lost: the web process died right after the commit)
 # is enqueued again by the sweep once it has waited this long.
 RUNTIME_ENQUEUE_GRACE_SECS = env_int("RUNTIME_ENQUEUE_GRACE_SECS", 5)
@@ -419,9 +462,10 @@ LLM_ALLOW_PRIVATE_BASE_URLS = env_bool("LLM_ALLOW_PRIVATE_BASE_URLS", False)
 
 # ------------------------------------------------ authentication cache (apps/accounts, docs/auth.md)
 # Seconds a worker process reuses a successful API-key / JWT lookup (user, membership, organization)
-# instead of querying again; 0 disables, at most 5. Revocation by API/admin applies at once in the
-# process that handled it and within this many seconds in the other worker processes.
-AUTH_CACHE_SECONDS = float(env("AUTH_CACHE_SECONDS", "2"))
+# instead of querying again; at most 5. Off (0) by default: revocation, role changes and deactivation
+# then apply on the very next request in every process (measured choice: docs/auth.md). With a value
+# above 0 they apply at once in the process that made the change and within this many seconds elsewhere.
+AUTH_CACHE_SECONDS = float(env("AUTH_CACHE_SECONDS", "0"))
 
 # ------------------------------------------------ sessions: message limits, DB pool (apps/sessions, docs/streaming.md)
 # One posted message (POST /v1/sessions/{id}/messages): more -> 400 "Input exceeds allowed limits".
@@ -429,6 +473,11 @@ SESSION_MESSAGE_MAX_PARTS = env_int("SESSION_MESSAGE_MAX_PARTS", 100)
 SESSION_MESSAGE_MAX_TEXT_BYTES = env_int("SESSION_MESSAGE_MAX_TEXT_BYTES", 256 * 1024)  # all text parts, UTF-8
 SESSION_MESSAGE_MAX_IMAGE_BYTES = env_int("SESSION_MESSAGE_MAX_IMAGE_BYTES", 6 * 1024 * 1024)  # base64/url chars
 SESSION_MESSAGE_MAX_METADATA_BYTES = env_int("SESSION_MESSAGE_MAX_METADATA_BYTES", 64 * 1024)  # metadata + tags
+# A session's own configuration (system_prompt, tools, initial_files, hints, capabilities) as JSON, and its
+# secrets (PUT .../storage/secrets: count per session, bytes per value): more -> 400 "Input exceeds allowed limits".
+SESSION_CONFIG_MAX_BYTES = env_int("SESSION_CONFIG_MAX_BYTES", 2 * 1024 * 1024)
+SESSION_SECRETS_MAX_COUNT = env_int("SESSION_SECRETS_MAX_COUNT", 100)
+SESSION_SECRET_MAX_BYTES = env_int("SESSION_SECRET_MAX_BYTES", 16 * 1024)
 # PostgreSQL connection pool per process (0 = off: one persistent connection per thread, DB_CONN_MAX_AGE).
 # gunicorn.conf.py turns it on for web processes: 2 workers x 768 threads must never open more connections
 # than PostgreSQL's max_connections (the cause of "too many clients" 500s under load).
@@ -438,8 +487,9 @@ if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"] == "django.db.backend
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": min(2, DB_POOL_MAX_SIZE),
         "max_size": DB_POOL_MAX_SIZE,
-        # A request waits this long for a free connection before failing.
-        "timeout": env_int("DB_POOL_TIMEOUT_SECS", 10),
+        # A request waits this long for a connection before failing (503): for a free one under load, or
+        # while the pool reconnects during a database outage. Short, so an outage fails fast too.
+        "timeout": env_int("DB_POOL_TIMEOUT_SECS", 3),
     }
 
 # --------------------------------------------------------------------------- automation (docs/automation.md)

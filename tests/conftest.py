@@ -144,11 +144,13 @@ def other_org_client(make_org, make_user, client_for):
 
 # --------------------------------------------------------------------------- identity (tests/accounts, access matrix)
 @pytest.fixture(autouse=True)
-def _fresh_throttle_buckets():
-    # Throttle counters live in the (per-process) default cache; one test's logins must not
-    # throttle the next test.
+def _fresh_throttle_buckets(settings):
+    # Throttle counters live in the default cache, which production shares between processes (a database
+    # table or Redis: tests/accounts/test_shared_throttling.py covers those). Here each test gets an empty
+    # memory cache of its own, usable without database access, so one test's logins never throttle the next.
     from django.core.cache import cache
 
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
     cache.clear()
     yield
     cache.clear()

@@ -89,6 +89,18 @@ def _api_key(org) -> str:
     return str(api_key.pk)
 
 
+def _org(org) -> str:
+    return format_id("org", org.pk)
+
+
+def _member(org) -> str:
+    from apps.accounts.models import Membership, User
+
+    user = User.objects.create_user(email=f"org-member-{uuid.uuid4().hex[:8]}@example.com", password=None)
+    Membership.objects.create(user=user, organization=org, role="member")
+    return str(user.pk)
+
+
 def _webhook_row(org):
     from apps.webhooks.models import Webhook
 
@@ -136,6 +148,8 @@ def _schedule_run(org) -> str:
 
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
+    "org": _org,
+    "member": _member,
     "sched": _schedule,
     "schedrun": _schedule_run,
     "wh": _webhook,
@@ -148,6 +162,8 @@ FACTORIES: dict[str, Callable] = {
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
+    "org": lambda: format_id("org", uuid7()),
+    "member": lambda: str(uuid.uuid4()),
     "sched": lambda: format_id("sched", uuid7()),
     "schedrun": lambda: format_id("schedrun", uuid7()),
     "wh": lambda: format_id("wh", uuid7()),
@@ -165,6 +181,8 @@ KWARG_KINDS = {
     "provider_id": "provider",
     "model_id": "model",
     "key_id": "api_key",
+    "org": "org",
+    "user_id": "member",
     "delivery_id": "webhook_delivery",
 }
 # Kwargs that are not organization-owned rows: a fixed, valid value.

@@ -18,7 +18,7 @@ so a non-member naming a foreign organization is 403 on every route.
 Cost per request (the hot path of every /v1 call, asserted by tests/accounts/test_auth_queries.py):
 one query for a JWT (active user + acting membership + organization, joined) and one for an API
 key (key + user + organization + the user's membership there, joined); none at all within
-AUTH_CACHE_SECONDS of the same credential's last lookup in this process (see _CredentialCache).
+AUTH_CACHE_SECONDS (off by default) of the same credential's last lookup in this process (see _CredentialCache).
 `last_used_at` is only written when the value already loaded is older than
 API_KEY_LAST_USED_RESOLUTION. Failure paths may run a second query to choose between 401 and 403.
 """

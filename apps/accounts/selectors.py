@@ -1,4 +1,6 @@
-"""Reads shared by the auth views, the authentication class and the users list."""
+"""Reads shared by the auth views, the authentication class, the users list and the organization routes."""
+
+import uuid
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
@@ -38,3 +40,22 @@ def user_list(*, organization: Organization, search: str | None = None) -> Query
 def api_key_list(*, user: User, organization: Organization) -> QuerySet[ApiKey]:
     """The caller's keys in the acting organization, newest first."""
     return ApiKey.objects.filter(user=user, organization=organization).order_by("-created_at", "-id")
+
+
+def organization_list(*, user: User) -> QuerySet[Organization]:
+    """The organizations `user` is a member of, oldest first."""
+    return Organization.objects.filter(memberships__user=user).order_by("created_at", "id")
+
+
+def membership_in(*, user: User, organization_id: uuid.UUID | None) -> Membership | None:
+    """`user`'s membership in the organization with primary key `organization_id` (loaded), or None."""
+    if organization_id is None:
+        return None
+    return Membership.objects.select_related("organization").filter(user=user, organization_id=organization_id).first()
+
+
+def member_get(*, organization: Organization, user_id: uuid.UUID | None) -> Membership | None:
+    """The membership of user `user_id` in `organization` (with the user loaded), or None."""
+    if user_id is None:
+        return None
+    return Membership.objects.select_related("user").filter(organization=organization, user_id=user_id).first()

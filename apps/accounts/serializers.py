@@ -1,8 +1,8 @@
-"""Request and response shapes of /v1/auth/* and /v1/users (contract 3.9, 3.10, 4.3, 4.6)."""
+"""Request and response shapes of /v1/auth/*, /v1/users and /v1/orgs (contract 3.9, 3.10, 3.11, 4.3, 4.6)."""
 
 from rest_framework import serializers
 
-from apps.core.fields import StrictCharField, StrictIntegerField, TimestampField
+from apps.core.fields import PublicIdField, StrictCharField, StrictIntegerField, TimestampField
 from apps.core.ids import format_id
 
 from .selectors import roles_for
@@ -118,3 +118,37 @@ class ApiKeyCreatedSerializer(serializers.Serializer):
     scopes = serializers.ListField(child=StrictCharField(), read_only=True)
     expires_at = TimestampField(read_only=True, allow_null=True)
     created_at = TimestampField(read_only=True)
+
+
+# --------------------------------------------------------------------------- organizations (spec tag Organizations)
+API_ROLES = ["admin", "user"]
+
+
+class OrganizationCreateSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=255)
+
+
+class OrganizationUpdateSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=255, required=False)
+
+
+class OrganizationSerializer(serializers.Serializer):
+    """OrganizationResponse (the fields a self-hosted server has; per-service provider defaults are not kept yet)."""
+
+    id = PublicIdField("org", read_only=True)
+    name = StrictCharField(read_only=True)
+    default_provider_per_service = serializers.SerializerMethodField()
+    created_at = TimestampField(read_only=True)
+    updated_at = TimestampField(read_only=True)
+
+    def get_default_provider_per_service(self, organization) -> dict[str, str]:
+        return {}
+
+
+class MemberAddSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=API_ROLES, default="user")
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=API_ROLES)

@@ -1,4 +1,5 @@
-"""Writes for accounts: registration, password login, token pairs (issue/rotate/revoke), API keys.
+"""Writes for accounts: registration, password login, token pairs (issue/rotate/revoke), API keys,
+organizations and their memberships.
 
 Security rules that live here (contract 4, seed error-handling.txt):
 - a failed login gives the same error and costs the same hashing work whether the email is unknown,
@@ -20,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, get_random_string
 
-from apps.core.exceptions import Conflict, Forbidden, InvalidRequest, Unauthorized
+from apps.core.exceptions import Conflict, Forbidden, InvalidRequest, NotFound, Unauthorized
 
 from . import tokens
 from .models import (
@@ -33,7 +34,7 @@ from .models import (
     RefreshToken,
     User,
 )
-from .selectors import default_membership, roles_for
+from .selectors import ADMIN_ROLES, default_membership, roles_for
 
 logger = logging.getLogger("everruns.auth")
 
@@ -129,7 +130,10 @@ def user_authenticate(*, email: str, password: str) -> User:
 
 @transaction.atomic
 def user_register(*, email: str, password: str, name: str) -> User:
-    """Create a local user with an organization of their own (role owner).
+    """Create a local user and place them per AUTH_SIGNUP_ORGANIZATION.
+
+    "default" (the default, the contract's role model): a member of the default organization, roles
+    ["user"]; an admin there grants more. "own" (hosted multi-tenant): the owner of a new organization.
 
     Raises Forbidden when registration is off (admin/none/external mode, AUTH_DISABLE_SIGNUP,
     AUTH_DISABLE_PASSWORD), Conflict("Email already registered"), InvalidRequest for a weak password.
@@ -154,9 +158,85 @@ def user_register(*, email: str, password: str, name: str) -> User:
             candidate.save()
     except IntegrityError:  # a concurrent registration with the same email won the race
         raise Conflict("Email already registered") from None
-    organization = Organization.objects.create(name=f"{name or email}'s organization")
-    Membership.objects.create(user=candidate, organization=organization, role="owner")
+    if settings.AUTH_SIGNUP_ORGANIZATION == "own":
+        organization_create(user=candidate, name=f"{name or email}'s organization")
+    else:
+        organization, _ = Organization.objects.get_or_create(id=DEFAULT_ORG_ID, defaults={"name": "Default"})
+        Membership.objects.create(user=candidate, organization=organization, role="member")
     return candidate
+
+
+# --------------------------------------------------------------------------- organizations and memberships
+# API roles (contract 3.11) <-> membership roles. "owner" (the creator of an organization) reads as admin.
+MEMBERSHIP_ROLE_FOR = {"admin": "admin", "user": "member"}
+LAST_ADMIN = "An organization must keep at least one admin"
+
+
+@transaction.atomic
+def organization_create(*, user: User, name: str) -> Organization:
+    """A new organization with `user` as its owner (admin there)."""
+    organization = Organization(name=name.strip())
+    organization.full_clean()
+    organization.save()
+    Membership.objects.create(user=user, organization=organization, role="owner")
+    return organization
+
+
+@transaction.atomic
+def organization_update(*, organization: Organization, name: str | None = None) -> Organization:
+    if name is not None:
+        organization.name = name.strip()
+    organization.full_clean()
+    organization.save()
+    return organization
+
+
+@transaction.atomic
+def membership_add(*, organization: Organization, email: str, role: str) -> Membership:
+    """Add an existing user (by email) with an API role ("admin" | "user").
+
+    Raises NotFound("User not found") for an unknown or inactive email, Conflict when already a member.
+    """
+    user = User.objects.filter(email__iexact=normalize_email(email), is_active=True).first()
+    if user is None:
+        raise NotFound("User not found")
+    membership = Membership(user=user, organization=organization, role=MEMBERSHIP_ROLE_FOR[role])
+    try:
+        with transaction.atomic():
+            membership.save()
+    except IntegrityError:
+        raise Conflict("User is already a member of this organization") from None
+    return membership
+
+
+def _ensure_another_admin(*, membership: Membership) -> None:
+    """Refuse to leave `membership`'s organization without an admin (rows locked: concurrent demotions serialize)."""
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(organization_id=membership.organization_id, role__in=ADMIN_ROLES)
+        .values_list("pk", flat=True)
+    )
+    if membership.role in ADMIN_ROLES and [pk for pk in admins if pk != membership.pk] == []:
+        raise Conflict(LAST_ADMIN)
+
+
+@transaction.atomic
+def membership_update(*, membership: Membership, role: str) -> Membership:
+    """Change a member's role (API role "admin" | "user"); the last admin cannot be demoted (409)."""
+    new_role = MEMBERSHIP_ROLE_FOR[role]
+    if membership.role in ADMIN_ROLES and new_role not in ADMIN_ROLES:
+        _ensure_another_admin(membership=membership)
+    if not (membership.role == "owner" and new_role == "admin"):  # an owner asked to be admin stays owner
+        membership.role = new_role
+    membership.save()
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership) -> None:
+    """Remove a user from an organization (their API keys there stop working: 403); never the last admin (409)."""
+    _ensure_another_admin(membership=membership)
+    membership.delete()
 
 
 # --------------------------------------------------------------------------- token pairs

@@ -1,4 +1,4 @@
-"""/v1/auth/* (contract 2.2, 4.6) and /v1/users (contract 2.10)."""
+"""/v1/auth/* (contract 2.2, 4.6), /v1/users (contract 2.10) and /v1/orgs (spec tag Organizations)."""
 
 import uuid
 from typing import Any, cast
@@ -12,27 +12,34 @@ from rest_framework.exceptions import ParseError
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from apps.core import ids
 from apps.core.exceptions import NotFound, Unauthorized
 from apps.core.pagination import DataEnvelope
 from apps.core.permissions import IsAdmin, request_membership, request_organization
 
 from . import services
 from .authentication import ACCESS_COOKIE, REFRESH_COOKIE
-from .models import User
-from .selectors import api_key_list, user_list
+from .models import Membership, Organization, User
+from .permissions import IsOrgAdmin
+from .selectors import api_key_list, member_get, membership_in, organization_list, user_list
 from .serializers import (
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
     ApiKeySerializer,
     AuthConfigSerializer,
     LoginSerializer,
+    MemberAddSerializer,
+    MemberUpdateSerializer,
+    OrganizationCreateSerializer,
+    OrganizationSerializer,
+    OrganizationUpdateSerializer,
     RefreshSerializer,
     RegisterSerializer,
     TokenResponseSerializer,
     UserInfoSerializer,
     UserSerializer,
 )
-from .throttling import AuthRateThrottle
+from .throttling import AuthRateThrottle, RateLimitHeadersMixin
 from .tokens import TokenPair
 
 # Public routes read no credentials at all: a stale cookie must not turn login into a 401.
@@ -91,7 +98,7 @@ def _password_auth_enabled() -> bool:
     return settings.AUTH_MODE in {"admin", "full"} and not settings.AUTH_DISABLE_PASSWORD
 
 
-class AuthViewSet(viewsets.GenericViewSet):
+class AuthViewSet(RateLimitHeadersMixin, viewsets.GenericViewSet):
     """Login, registration, token refresh, logout and the caller's identity."""
 
     serializer_class = TokenResponseSerializer
@@ -164,7 +171,8 @@ class AuthViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         operation_id="auth_logout",
-        request=RefreshSerializer,
+        # Logout works whatever the body is; `{"refresh_token": "…"}` also forgets that token.
+        request={"application/json": OpenApiTypes.ANY},
         auth=[],
         responses={200: OpenApiResponse(description="Empty body; both cookies are cleared.")},
     )
@@ -259,3 +267,154 @@ class UserViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def list(self, request, *args, **kwargs):
         """Users of the acting organization, newest first."""
         return super().list(request, *args, **kwargs)
+
+
+class OrgPathMixin:
+    """Routes under /v1/orgs/{org}: the caller's membership there is resolved before the permissions run.
+
+    Not a member (or a malformed/unknown id) is 404 "Organization not found", the same for all three, so
+    another organization's existence is not disclosed; a member without the role an action needs is 403.
+    """
+
+    org_membership: Membership | None = None
+    kwargs: dict[str, Any]
+
+    def check_permissions(self, request):
+        user = request.user
+        if "org" in self.kwargs and user is not None and user.is_authenticated:
+            org_id = ids.parse_id("org", self.kwargs["org"])
+            self.org_membership = membership_in(user=user, organization_id=org_id)
+            if self.org_membership is None:
+                raise NotFound("Organization not found")
+        super().check_permissions(request)  # type: ignore[misc]  # mixed into an APIView
+
+    @property
+    def path_organization(self) -> Organization:
+        assert self.org_membership is not None, "check_permissions resolves it first"
+        return self.org_membership.organization
+
+
+ORG_PARAMETER = OpenApiParameter("org", str, OpenApiParameter.PATH, description="Organization id (org_…).")
+
+
+class OrganizationViewSet(OrgPathMixin, viewsets.GenericViewSet):
+    """The caller's organizations: list, create (the caller becomes its owner), get, rename (admins)."""
+
+    serializer_class = OrganizationSerializer
+    pagination_class = DataEnvelope
+    lookup_url_kwarg = "org"
+    id_prefix = "org"
+
+    def get_permissions(self):
+        if self.action == "partial_update":
+            return [IsAuthenticated(), IsOrgAdmin()]
+        return [IsAuthenticated()]
+
+    def get_queryset(self):
+        return organization_list(user=cast(User, self.request.user))
+
+    @extend_schema(operation_id="organizations_list", responses={200: OrganizationSerializer(many=True)})
+    def list(self, request, *args, **kwargs):
+        """Organizations the caller is a member of, oldest first."""
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(OrganizationSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="organizations_create",
+        request=OrganizationCreateSerializer,
+        responses={201: OrganizationSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        """Create an organization; the caller becomes its owner (roles ["admin"] there)."""
+        serializer = OrganizationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = services.organization_create(user=request.user, **serializer.validated_data)
+        return Response(OrganizationSerializer(organization).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="organizations_get", parameters=[ORG_PARAMETER], responses={200: OrganizationSerializer}
+    )
+    def retrieve(self, request, *args, **kwargs):
+        """One of the caller's organizations."""
+        return Response(OrganizationSerializer(self.path_organization).data)
+
+    @extend_schema(
+        operation_id="organizations_update",
+        parameters=[ORG_PARAMETER],
+        request=OrganizationUpdateSerializer,
+        responses={200: OrganizationSerializer},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Rename an organization (its admins)."""
+        serializer = OrganizationUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        organization = services.organization_update(organization=self.path_organization, **serializer.validated_data)
+        return Response(OrganizationSerializer(organization).data)
+
+
+class OrganizationMemberViewSet(OrgPathMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Members of an organization (its admins only): add an existing user with a role, change roles, remove."""
+
+    serializer_class = UserSerializer
+    pagination_class = DataEnvelope
+    permission_classes = [IsAuthenticated, IsOrgAdmin]
+    lookup_url_kwarg = "user_id"
+
+    def get_queryset(self):
+        return user_list(organization=self.path_organization)
+
+    def _member(self):
+        try:
+            user_id = uuid.UUID(str(self.kwargs.get(self.lookup_url_kwarg)))
+        except ValueError:
+            raise NotFound("User not found") from None
+        membership = member_get(organization=self.path_organization, user_id=user_id)
+        if membership is None:
+            raise NotFound("User not found")
+        return membership
+
+    def _member_response(self, membership, status_code=status.HTTP_200_OK) -> Response:
+        user = membership.user
+        user.org_role = membership.role  # what UserSerializer reads for roles
+        return Response(UserSerializer(user).data, status=status_code)
+
+    @extend_schema(operation_id="organization_members_list", parameters=[ORG_PARAMETER])
+    def list(self, request, *args, **kwargs):
+        """Members with their roles in this organization, newest first."""
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="organization_members_add",
+        parameters=[ORG_PARAMETER],
+        request=MemberAddSerializer,
+        responses={201: UserSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        """Add an existing user (by email) with roles ["user"] (default) or ["admin"]."""
+        serializer = MemberAddSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.membership_add(organization=self.path_organization, **serializer.validated_data)
+        return self._member_response(membership, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="organization_members_update",
+        parameters=[ORG_PARAMETER, OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        request=MemberUpdateSerializer,
+        responses={200: UserSerializer},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        """Change a member's role; the last admin cannot be demoted (409)."""
+        serializer = MemberUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership = services.membership_update(membership=self._member(), **serializer.validated_data)
+        return self._member_response(membership)
+
+    @extend_schema(
+        operation_id="organization_members_remove",
+        parameters=[ORG_PARAMETER, OpenApiParameter("user_id", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        responses={204: None},
+    )
+    def destroy(self, request, *args, **kwargs):
+        """Remove a member (their API keys for this organization stop working); never the last admin (409)."""
+        services.membership_remove(membership=self._member())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -76,7 +76,7 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         queryset = super().get_queryset().order_by("-created_at", "-id")
         if self.action == "list":
             wanted = self.request.query_params.get("status")
-            if wanted:  # `?status=` (empty) means no filter, like an absent parameter
+            if wanted is not None:  # `?status=` (empty) is a bad value like any other, not "no filter"
                 if wanted not in (Agent.STATUS_ACTIVE, Agent.STATUS_ARCHIVED):
                     raise InvalidRequest(log_detail=f"bad status filter {wanted!r}"[:100])
                 queryset = queryset.filter(status=wanted)
@@ -139,7 +139,9 @@ class AgentViewSet(OrgScopedMixin, viewsets.GenericViewSet):
         return Response(status=http.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        request={media: OpenApiTypes.STR for media in IMPORT_MEDIA_TYPES},
+        # Any body is accepted: a document that is not an agent mapping falls through to plain text used as the
+        # system prompt (contract 7.2), so the schema of every media type is "anything".
+        request=dict.fromkeys(IMPORT_MEDIA_TYPES, OpenApiTypes.ANY),
         responses={201: AgentSerializer},
         description=(
             "Create an agent from raw text (at most 3 MiB): Markdown with YAML front matter, JSON, YAML, "

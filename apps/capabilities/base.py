@@ -5,7 +5,7 @@ One module per built-in capability lives in `apps/capabilities/builtin/`; each d
 """
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +26,9 @@ class ToolContext:
     turn_id: str | None = None
     tool_call_id: str | None = None
     config: dict = field(default_factory=dict)  # the capability's config from the agent/session
+    # The session's secrets (PUT /v1/sessions/{id}/storage/secrets), decrypted: never put them in a result,
+    # an event or a log line. Left out of repr() so a logged context cannot leak them.
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

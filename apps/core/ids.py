@@ -29,6 +29,7 @@ PREFIXES = {
     "webhook_delivery": "msg",  # also the Standard Webhooks `webhook-id` of the delivery
     "schedule": "sched",
     "schedule_run": "schedrun",
+    "principal": "principal",  # a session's owner (apps.sessions: the owning user's id)
 }
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")

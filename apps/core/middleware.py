@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 
 from .errors import error_response, message_for_status
 from .logcontext import log_context, log_context_bind, log_fields
+from .textsafety import query_is_storable
 
 logger = logging.getLogger("everruns.request")
 
@@ -56,7 +57,8 @@ class RequestIdMiddleware:
     - Every response carries `X-Request-Id` (the client's, when it sent a sane one, else a new one),
       and every log line written while serving the request carries the same id.
     - A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE answers 400 "Input exceeds allowed limits"
-      before anything reads it; a path that is not UTF-8 answers 400 "Invalid request".
+      before anything reads it; a path that is not UTF-8, or a query parameter (name or value) holding
+      a NUL or a lone surrogate, answers 400 "Invalid request" (the same guard as JSON bodies get).
     - Any error response that is not already JSON (Django's HTML 4xx/5xx pages, the debug pages
       under DEBUG, bare 405s) is rewritten to `{"error", "status"}`: the envelope holds for the whole
       site, whatever produced the error.
@@ -81,6 +83,9 @@ class RequestIdMiddleware:
     def _guard_request(request: HttpRequest) -> HttpResponse | None:
         if request.META.get("everruns.path_not_utf8"):  # set by apps.core.wsgi.RequestAdapter
             logger.info("request path is not valid UTF-8")
+            return error_response(400)
+        if not query_is_storable(request.GET):
+            logger.info("query string contains NUL characters or lone surrogates")
             return error_response(400)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)

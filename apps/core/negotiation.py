@@ -1,5 +1,10 @@
-"""Content negotiation that never answers 406: the API speaks JSON whatever `Accept` says (seed api-overview)."""
+"""Content negotiation that never answers 406: the API speaks JSON whatever `Accept` says (seed api-overview).
 
+Nor 404 for a `?format=` no renderer knows: `format` is an ordinary query parameter of some operations
+(GET /v1/sessions/{id}/export?format=jsonl|json), which the view reads itself.
+"""
+
+from django.http import Http404
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 
@@ -16,6 +21,6 @@ class JSONFirstContentNegotiation(DefaultContentNegotiation):
             return renderers[0], renderers[0].media_type
         try:
             return super().select_renderer(request, renderers, format_suffix)
-        except NotAcceptable:
+        except (NotAcceptable, Http404):
             renderer = renderers[0]
             return renderer, renderer.media_type

@@ -1,8 +1,10 @@
 """Text no database column can hold: NUL characters and lone UTF-16 surrogates.
 
 PostgreSQL rejects NUL in text and `\\u0000` in jsonb, and no UTF-8 encoder accepts a lone surrogate,
-so either would surface as a 500 at save time. JSON bodies are checked once, in the parser
-(`StrictJSONParser`); other parsed input (YAML imports) calls `ensure_storable`.
+so either would surface as a 500 at save time (or in a query: `?search=%00` reaches a WHERE clause).
+Checked once per kind of input: JSON bodies in the parser (`StrictJSONParser`), query parameters in
+RequestIdMiddleware (`query_is_storable`, before any view runs); other parsed input (YAML imports)
+calls `ensure_storable`.
 """
 
 import re
@@ -34,6 +36,13 @@ def unsafe_text(value: Any) -> bool:
         elif isinstance(item, list | tuple):
             pending.extend(item)
     return False
+
+
+def query_is_storable(query: Mapping[str, Any]) -> bool:
+    """False when any name or value of a query string (a QueryDict) holds a NUL or a lone surrogate."""
+    lists = getattr(query, "lists", None)
+    items = lists() if lists is not None else query.items()
+    return not any(unsafe_text(name) or unsafe_text(values) for name, values in items)
 
 
 def ensure_storable(value: Any) -> None:

@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view, authentication_classes, permission_classes, throttle_classes
@@ -81,6 +82,12 @@ def ready(request):
     return Response({"status": "ok", "checks": checks})
 
 
+@csrf_exempt
 def not_found(request, *args, **kwargs) -> JsonResponse:
-    """Unknown URLs: JSON 404 even with DEBUG on (Django's debug 404 page would otherwise show)."""
+    """Unknown URLs, any method: JSON 404 even with DEBUG on (Django's debug 404 page would otherwise show).
+
+    CSRF-exempt because CsrfViewMiddleware runs on the resolved view before it is called: without the
+    exemption a POST/PUT/PATCH/DELETE to an unknown URL would be 403 "Forbidden" instead of 404, and
+    clients (the SDK) would report a missing route as a permission error. Nothing here reads or writes.
+    """
     return error_response(404)

@@ -4,7 +4,7 @@ import uuid
 
 from apps.core.scoping import get_in_org
 
-from .clients.base import client_class_or_none
+from .clients.base import CLIENTS, client_class_or_none
 from .models import LlmModel, LlmProvider
 from .services.keys import provider_api_key_set
 
@@ -28,3 +28,53 @@ def provider_is_ready(provider: LlmProvider) -> bool:
     if provider.status != "active" or cls is None or not cls.runs_turns:
         return False
     return provider_api_key_set(provider) or not cls.requires_api_key or bool(provider.base_url)
+
+
+# The policy of GET /v1/providers/config and /v1/models/config (the contract's LLM_PROVIDER_MANAGE): the caller
+# may create, change and delete providers and models (an admin; reads are open to every member).
+MANAGE_POLICY = "llm_provider_manage"
+
+
+def provider_drivers() -> list[dict]:
+    """DriverCredentialInfo of every registered provider type (apps.llm.clients.base.CLIENTS), by driver id:
+    the credential fields a form needs (an API key when the client needs one, an optional base URL)."""
+    drivers = []
+    for driver in sorted(CLIENTS):
+        cls = client_class_or_none(driver)
+        if cls is None:
+            continue
+        fields = []
+        if cls.requires_api_key:
+            fields.append(
+                {
+                    "name": "api_key",
+                    "label": "API key",
+                    "field_type": "password",
+                    "required": False,
+                    "help_text": "Stored encrypted and never shown again. Optional with a keyless custom base URL.",
+                    "placeholder": None,
+                    "default_value": None,
+                    "group": None,
+                }
+            )
+        fields.append(
+            {
+                "name": "base_url",
+                "label": "Base URL",
+                "field_type": "url",
+                "required": False,
+                "help_text": "Leave empty for the provider's official endpoint.",
+                "placeholder": None,
+                "default_value": None,
+                "group": None,
+            }
+        )
+        key_hint = " Paste an API key from the provider's console." if cls.requires_api_key else ""
+        drivers.append(
+            {
+                "driver": driver,
+                "credential_schema": {"fields": fields, "instructions_markdown": f"{cls.label}.{key_hint}"},
+                "supports_oauth": False,
+            }
+        )
+    return drivers

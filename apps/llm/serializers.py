@@ -354,3 +354,38 @@ class ModelCreateSerializer(EnabledMixin, LlmModelCreateSerializer):
 
 class ModelUpdateSerializer(EnabledMixin, LlmModelUpdateSerializer):
     """Any of the create fields (spec `UpdateModelRequest`)."""
+
+
+# --------------------------------------------------------------------------- resource config (spec: .../config)
+class ResourceConfigSerializer(serializers.Serializer):
+    """ResourceConfigResponse: policy id -> whether the caller satisfies it."""
+
+    policies = serializers.DictField(child=serializers.BooleanField())
+
+
+class FormFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # the form field's, not Field.label
+    field_type = serializers.CharField(help_text="password | text | url")
+    required = serializers.BooleanField()  # type: ignore[assignment]  # the form field's, not Field.required
+    help_text = serializers.CharField(allow_null=True)  # type: ignore[assignment]  # the form field's
+    placeholder = serializers.CharField(allow_null=True)
+    default_value = serializers.CharField(allow_null=True)
+    group = serializers.CharField(allow_null=True)
+
+
+class CredentialFormSchemaSerializer(serializers.Serializer):
+    fields = FormFieldSerializer(many=True)  # type: ignore[assignment]  # the schema's field, not Serializer.fields
+    instructions_markdown = serializers.CharField()
+
+
+class DriverCredentialInfoSerializer(serializers.Serializer):
+    driver = serializers.CharField()
+    credential_schema = CredentialFormSchemaSerializer()
+    supports_oauth = serializers.BooleanField()
+
+
+class ProvidersConfigSerializer(ResourceConfigSerializer):
+    """ProvidersConfigResponse: the caller's policies and each provider type's credential form."""
+
+    drivers = DriverCredentialInfoSerializer(many=True)

@@ -15,9 +15,9 @@ from rest_framework.response import Response
 
 from apps.core.exceptions import InvalidRequest
 from apps.core.pagination import DataEnvelope, OptionalPagination
-from apps.core.permissions import IsAdminForWrites, OrgScopedMixin, request_organization
+from apps.core.permissions import IsAdminForWrites, OrgScopedMixin, request_organization, user_is_admin
 
-from . import services
+from . import selectors, services
 from .models import LlmModel, LlmProvider
 from .serializers import (
     LlmModelCreateSerializer,
@@ -31,7 +31,9 @@ from .serializers import (
     ModelSerializer,
     ModelUpdateSerializer,
     ModelWithProviderSerializer,
+    ProvidersConfigSerializer,
     ProviderSerializer,
+    ResourceConfigSerializer,
     SyncModelsSerializer,
 )
 
@@ -70,7 +72,7 @@ def filter_models(request, queryset):
     if search:
         queryset = queryset.filter(Q(model_id__icontains=search) | Q(display_name__icontains=search))
     source = request.query_params.get("source")
-    if source:
+    if source is not None:  # `?source=` (empty) is a bad value, not "no filter"
         if source not in SOURCES:
             raise InvalidRequest(log_detail="unknown model source")
         queryset = queryset.filter(source=source)
@@ -252,6 +254,14 @@ class ProviderViewSet(LlmProviderViewSet):
             queryset = queryset.filter(name__icontains=search)
         return queryset
 
+    @extend_schema(operation_id="providers_config", responses=ProvidersConfigSerializer)
+    @action(detail=False, methods=["get"])
+    def config(self, request):
+        """What the caller may do with providers (`llm_provider_manage`: create, change, delete) and the
+        credential form of every provider type."""
+        policies = {selectors.MANAGE_POLICY: user_is_admin(request)}
+        return Response({"policies": policies, "drivers": selectors.provider_drivers()})
+
 
 @extend_schema_view(
     list=extend_schema(parameters=[*MODEL_FILTERS, MODEL_SEARCH]),
@@ -265,3 +275,9 @@ class ModelViewSet(LlmModelViewSet):
     update_serializer_class = ModelUpdateSerializer
     output_serializer_class = ModelSerializer
     pagination_class = OptionalPagination
+
+    @extend_schema(operation_id="models_config", responses=ResourceConfigSerializer)
+    @action(detail=False, methods=["get"])
+    def config(self, request):
+        """What the caller may do with models (`llm_provider_manage`: add, change, delete them)."""
+        return Response({"policies": {selectors.MANAGE_POLICY: user_is_admin(request)}})

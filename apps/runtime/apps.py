@@ -81,21 +81,25 @@ def _recovery_loop() -> None:
     from apps.core.periodic import periodic_run_due
 
     from .scheduling import turns_recover_stale
-    from .workers import worker_process_beat
+    from .workers import DATABASE_ERRORS, OutageLog, worker_process_beat
 
+    outage = OutageLog("turn recovery")  # a database outage is logged once, not every interval
     time.sleep(0.5)  # let the worker finish starting
     while True:
         try:
             close_old_connections()
             worker_process_beat()
-        except Exception:
-            logger.exception("worker heartbeat failed")
-        try:
             turns_recover_stale()
+            outage.ok()
+        except DATABASE_ERRORS as exc:
+            outage.failed(exc)
         except Exception:
             logger.exception("turn recovery sweep failed")
         try:
-            periodic_run_due()  # other apps' housekeeping: schedules, webhook sweep, key pruning (apps.core.periodic)
+            if outage.since is None:  # during an outage every job would fail and log, each cycle
+                periodic_run_due()  # other apps' housekeeping: schedules, webhooks, keys (apps.core.periodic)
+        except DATABASE_ERRORS as exc:
+            outage.failed(exc)
         except Exception:
             logger.exception("periodic jobs failed")
         finally:

@@ -12,15 +12,18 @@ from typing import Any
 from django.utils import timezone
 
 from apps.sessions.event_types import EventType
-from apps.sessions.models import Event
+from apps.sessions.models import Event, Session
 
 from .models import SessionProgress
 
 
 def handled_sequence(session_id: Any) -> int:
-    return (
-        SessionProgress.objects.filter(session_id=session_id).values_list("handled_sequence", flat=True).first()
-    ) or 0
+    """The cursor; a session without one yet starts at 0, a fork at its fork point (its copied messages
+    were the parent's, answered or not there: apps.sessions.forks.session_fork)."""
+    handled = SessionProgress.objects.filter(session_id=session_id).values_list("handled_sequence", flat=True).first()
+    if handled is None:
+        handled = Session.objects.filter(pk=session_id).values_list("forked_from_sequence", flat=True).first()
+    return handled or 0
 
 
 def unhandled_inputs(session_id: Any) -> list[Event]:

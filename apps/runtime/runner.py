@@ -54,6 +54,7 @@ from apps.sessions import turns
 from apps.sessions.event_types import EventType
 from apps.sessions.events import event_append
 from apps.sessions.models import Event, Session, Turn
+from apps.sessions.secrets import secrets_for_tools
 from apps.sessions.services import message_text, preview_text
 from apps.sessions.tasks import enqueue_turn
 
@@ -62,6 +63,7 @@ from .conversation import History, build_history
 from .progress import handled_sequence, mark_handled
 from .scheduling import Lease, turn_claim, worker_id_new
 from .tools import ToolCallPlan, ToolOutcome, run_tool_calls
+from .workers import DATABASE_ERRORS
 
 logger = logging.getLogger("everruns.runtime")
 
@@ -214,6 +216,10 @@ class TurnRunner:
             self.finish_cancelled()
         except TurnFailed as failure:
             self.finish_failed(failure.error_code, failure.detail)
+        except DATABASE_ERRORS:
+            # The database went away: not the turn's failure. The worker rides out the outage; the turn's
+            # lease expires and recovery resumes it from its stored events once the database is back.
+            raise
         except Exception as exc:
             # A bug must not leave the session active: end the turn like an LLM failure.
             logger.exception("%s failed unexpectedly", self.turn_key)
@@ -228,8 +234,11 @@ class TurnRunner:
         self.generation_cursor = handled_sequence(self.session_id)
         refs = list(self.agent.capabilities or []) + list(session.capabilities or [])
         resolved = registry.resolve(refs)
-        self.system_prompt = registry.build_system_prompt(refs, self.agent.system_prompt or "")
+        # The session's own system prompt comes first, then the agent's (the spec: "prepended to the agent's").
+        prompts = (session.system_prompt, self.agent.system_prompt)
+        self.system_prompt = registry.build_system_prompt(refs, "\n\n".join(p for p in prompts if p))
         self.tools = {tool.name: tool for tool in resolved.tools}
+        self.secrets = secrets_for_tools(self.session_id) if self.tools else {}
         self.tool_configs: dict[str, dict] = {}
         for capability in resolved.capabilities:
             for tool in capability.tools:
@@ -678,6 +687,7 @@ class TurnRunner:
                         turn_id=self.turn_key,
                         tool_call_id=call.id,
                         config=self.tool_configs.get(call.name, {}),
+                        secrets=self.secrets,
                     ),
                 )
             )

@@ -9,6 +9,8 @@ resumed through its own lease (apps.runtime.scheduling.turns_recover_stale); thi
   db_worker id the row carries in `worker_ids`;
 - its recovery thread refreshes `heartbeat_at` every RUNTIME_RECOVERY_INTERVAL_SECS (a thread of its own,
   so a busy turn does not stop it);
+- a database outage neither kills a worker nor floods its log (`OutageLog`, and the `db_worker` command of
+  apps.runtime, which reconnects with back-off);
 - the sweep marks FAILED (`apps.runtime.control.WorkerLost`) the RUNNING run_turn rows whose last claimant
   is a registered process without a heartbeat for the liveness window. A row of a live process, or of a
   worker that never registered (another deployment, an older release), is never touched.
@@ -19,11 +21,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from apps.core import metrics
@@ -145,6 +148,40 @@ def task_results_settle_dead() -> int:
     forget = [key for worker_id, key in dead.items() if worker_id not in still_running]
     WorkerProcess.objects.filter(key__in=forget, heartbeat_at__lt=stale_before).delete()
     return settled
+
+
+# --------------------------------------------------------------------------- database outages
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class OutageLog:
+    """One log line when a loop loses the database and one when it is back: never one per retry."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.since: float | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+            logger.error("%s: database unavailable (%s); retrying with back-off", self.what, type(exc).__name__)
+
+    def ok(self) -> None:
+        if self.since is not None:
+            logger.warning("%s: database reachable again after %.1f s", self.what, time.monotonic() - self.since)
+            self.since = None
+
+
+def database_reachable() -> bool:
+    """Open (or re-open) this thread's connection and run one query; False while the database is away."""
+    try:
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DATABASE_ERRORS:
+        connections.close_all()
+        return False
 
 
 def metrics_collect():

@@ -31,6 +31,8 @@ from . import services
 from .admin_timeline import (
     EVENTS_PER_PAGE,
     TOKENS,
+    can_cancel,
+    can_retry,
     conversation,
     failure_reason,
     latest_turn_status,
@@ -294,6 +296,16 @@ class TurnAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
     actions = ["cancel_turns", "retry_turns"]
+    change_form_template = "admin/agent_sessions/turn/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        turn = self.get_object(request, unquote(object_id))
+        context = {"can_operate": can_operate(request), **(extra_context or {})}
+        if turn is not None:
+            latest = Turn.objects.filter(session_id=turn.session_id).order_by("-created_at", "-id").first()
+            context["can_cancel"] = can_cancel(turn)
+            context["can_retry"] = can_retry(turn, latest_pk=latest.pk if latest else None)
+        return super().change_view(request, object_id, form_url, context)
 
     def get_search_results(self, request, queryset, search_term):
         by_id = id_search(queryset, "turn", search_term)

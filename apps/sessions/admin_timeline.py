@@ -177,11 +177,21 @@ def turn_rows(session: Session) -> list[dict]:
             "duration": turn_duration(turn),
             "tokens": turn.input_tokens + turn.output_tokens,
             "failure": failure_reason(turn),
-            "can_cancel": turn.status in Turn.OPEN_STATUSES and not turn.cancel_requested,
-            "can_retry": turn.status == Turn.STATUS_FAILED and turn.pk == latest,
+            "can_cancel": can_cancel(turn),
+            "can_retry": can_retry(turn, latest_pk=latest),
         }
         for turn in turns
     ]
+
+
+def can_cancel(turn: Turn) -> bool:
+    """An open turn whose cancel was not asked yet (what services.session_cancel would act on)."""
+    return turn.status in Turn.OPEN_STATUSES and not turn.cancel_requested
+
+
+def can_retry(turn: Turn, *, latest_pk: Any) -> bool:
+    """A failed turn that is its session's latest (`latest_pk`): what services.turn_retry accepts."""
+    return turn.status == Turn.STATUS_FAILED and turn.pk == latest_pk
 
 
 def turn_duration(turn: Turn) -> str:

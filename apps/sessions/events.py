@@ -17,13 +17,16 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from apps.core import ids
 from apps.core.exceptions import InvalidRequest, NotFound
 from apps.core.fields import format_ts
+from apps.core.textsafety import ensure_storable
 
 from .event_types import MESSAGE_EVENT_TYPES as _MESSAGE_EVENT_TYPES
 from .event_types import PUBLIC_EVENT_TYPES, EventType, event_type
@@ -120,6 +123,112 @@ class EventFilter:
         """The event types this client receives: `types` (or every known type) minus `exclude`."""
         base = self.types or KNOWN_EVENT_TYPES
         return tuple(t for t in base if t not in self.exclude)
+
+
+# Streaming deltas: not counted in X-Total-Count (the spec's "non-delta event count").
+DELTA_EVENT_TYPES: tuple[str, ...] = (EventType.OUTPUT_MESSAGE_DELTA, EventType.REASON_THINKING_DELTA)
+EVENT_LIST_MAX_LIMIT = 1000
+# Filters of the published spec this server does not offer: refused (400) rather than silently ignored.
+UNSUPPORTED_EVENT_PARAMS = ("around", "window", "tags", "q")
+
+
+def _int_param(query_params, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
+    raw = query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidRequest(log_detail=f"{name} is not an integer: {raw!r}"[:200]) from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise InvalidRequest(f"{name} out of range"[:200])
+    return value
+
+
+def _ts_param(query_params, name: str) -> datetime | None:
+    raw = query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = parse_datetime(raw.strip().replace(" ", "+"))  # a `+` in a query string arrives as a space
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise InvalidRequest(f"{name} must be an RFC 3339 timestamp"[:200])
+    return value
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """The window and row filters of GET .../events (the published spec's list_events), on top of EventFilter.
+
+    - `after_sequence` / `before_sequence`: sequence > / < (exclusive), combined with `since_id` (the later wins);
+    - `limit` (1..1000): the last N matching events (before `before_sequence`), still oldest first, or
+      the newest N newest first with `order_desc`; the response then carries `X-Total-Count`;
+    - `order_desc`: newest first;
+    - `turn_id`, `trace_id`, `exec_id`: the event's `context` value; `tool_name`: `data.tool_name`;
+    - `from_ts` / `to_ts`: the event's `ts` within [from_ts, to_ts] (inclusive at the milliseconds `ts` shows).
+    """
+
+    after_sequence: int | None = None
+    before_sequence: int | None = None
+    limit: int | None = None
+    order_desc: bool = False
+    turn_id: str | None = None
+    trace_id: str | None = None
+    exec_id: str | None = None
+    tool_name: str | None = None
+    from_ts: datetime | None = None
+    to_ts: datetime | None = None
+
+    @classmethod
+    def from_query(cls, query_params) -> "EventQuery":
+        """Parse and validate; a malformed value, a `turn_id` that is not a turn id or an unsupported
+        filter (`around`, `window`, `tags`, `q`) -> 400."""
+        for name in UNSUPPORTED_EVENT_PARAMS:
+            if query_params.get(name) not in (None, ""):
+                raise InvalidRequest(f"Unsupported event filter: {name}")
+        turn_id = query_params.get("turn_id") or None
+        if turn_id is not None and ids.parse_id("turn", turn_id) is None:
+            raise InvalidRequest(log_detail=f"malformed turn_id {turn_id!r}"[:200])
+        order = (query_params.get("order_desc") or "false").strip().lower()
+        if order not in ("true", "false", "1", "0"):
+            raise InvalidRequest(log_detail=f"order_desc is not a boolean: {order!r}"[:200])
+        strings = {name: query_params.get(name) or None for name in ("trace_id", "exec_id", "tool_name")}
+        if any(value is not None and len(value) > 200 for value in strings.values()):
+            raise InvalidRequest("Input exceeds allowed limits")
+        ensure_storable(list(strings.values()))
+        query = cls(
+            after_sequence=_int_param(query_params, "after_sequence", minimum=0),
+            before_sequence=_int_param(query_params, "before_sequence", minimum=0),
+            limit=_int_param(query_params, "limit", minimum=1, maximum=EVENT_LIST_MAX_LIMIT),
+            order_desc=order in ("true", "1"),
+            turn_id=turn_id,
+            from_ts=_ts_param(query_params, "from_ts"),
+            to_ts=_ts_param(query_params, "to_ts"),
+            **strings,
+        )
+        return query
+
+    def row_filters(self) -> dict:
+        """Django lookups for the row filters (not the window: after/before/limit/order)."""
+        lookups: dict = {}
+        if self.turn_id is not None:
+            lookups["context__turn_id"] = self.turn_id
+        if self.trace_id is not None:
+            lookups["context__trace_id"] = self.trace_id
+        if self.exec_id is not None:
+            lookups["context__exec_id"] = self.exec_id
+        if self.tool_name is not None:
+            lookups["data__tool_name"] = self.tool_name
+        if self.from_ts is not None:
+            lookups["ts__gte"] = self.from_ts
+        if self.to_ts is not None:
+            # Timestamps are shown with milliseconds: an event's own `ts` as `to_ts` includes that event.
+            lookups["ts__lt"] = self.to_ts + timedelta(milliseconds=1)
+        if self.before_sequence is not None:
+            lookups["sequence__lt"] = self.before_sequence
+        return lookups
 
 
 def event_to_dict(event) -> dict:

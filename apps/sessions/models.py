@@ -19,9 +19,10 @@ class Session(PublicModel, UsageFields):
     STATUS_STARTED = "started"
     STATUS_ACTIVE = "active"
     STATUS_IDLE = "idle"
-    # Its turn is paused, waiting for the client (a client-side tool result, an approval, an answer): the
-    # published spec's name for it. Lifecycle: apps.sessions.turns.
-    STATUS_WAITING = "waiting_for_tool_results"
+    # Its turn is paused, waiting for the client (a client-side tool result, an approval, an answer). The wire
+    # value is the one the official SDK 0.3.1 parses (`SessionStatus` = "waitingfortoolresults", the server's
+    # lowercase enum); the spec's prose spells it waiting_for_tool_results. Lifecycle: apps.sessions.turns.
+    STATUS_WAITING = "waitingfortoolresults"
     STATUSES = [(s, s) for s in (STATUS_STARTED, STATUS_ACTIVE, STATUS_IDLE, STATUS_WAITING)]
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="sessions")
@@ -34,7 +35,23 @@ class Session(PublicModel, UsageFields):
     title = models.TextField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
     model = models.ForeignKey("llm.LlmModel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Session-level layers on top of the agent's (docs/sessions.md, "Layering"): capability refs, client-side
+    # tool definitions, starter files, a system prompt prepended to the agent's.
     capabilities = models.JSONField(default=list, blank=True)
+    tools = models.JSONField(default=list, blank=True)
+    initial_files = models.JSONField(default=list, blank=True)
+    system_prompt = models.TextField(null=True, blank=True)
+    locale = models.CharField(max_length=35, null=True, blank=True)
+    hints = models.JSONField(null=True, blank=True)
+    # A subagent's parent (nothing spawns subagents yet: always null, the field is the spec's).
+    parent_session = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="child_sessions"
+    )
+    # POST /v1/sessions/{id}/fork: the session and the event sequence this one was copied from.
+    forked_from_session = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="forks"
+    )
+    forked_from_sequence = models.BigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=32, choices=STATUSES, default=STATUS_STARTED)
     preview = models.TextField(null=True, blank=True)
     output_preview = models.TextField(null=True, blank=True)
@@ -136,3 +153,39 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.sequence}"
+
+
+class SessionPin(models.Model):
+    """A user pinned a session (per user: `is_pinned` of the API is the caller's)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="pins")
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="session_pins")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "session"], name="uniq_session_pin")]
+
+    def __str__(self) -> str:
+        return f"pin of {self.session_id} by {self.user_id}"
+
+
+class SessionSecret(models.Model):
+    """A write-only secret of a session: AES-GCM ciphertext under the provider-key key ring (apps.llm.crypto).
+
+    Handed to the session's tools in their ToolContext; never returned by the API or written to a log.
+    """
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="secrets")
+    name = models.CharField(max_length=128)
+    value_encrypted = models.TextField(editable=False)
+    key_id = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session", "name"]
+        constraints = [models.UniqueConstraint(fields=["session", "name"], name="uniq_session_secret_name")]
+
+    def __str__(self) -> str:
+        return f"secret {self.name} of {self.session_id}"

@@ -2,28 +2,70 @@
 
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
 
 from apps.core import ids
 from apps.core.exceptions import InvalidRequest
 from apps.core.fields import format_ts
+from apps.core.textsafety import ensure_storable
 
 from .event_types import EventType
-from .events import MESSAGE_EVENT_TYPES, EventFilter
-from .models import Event, Session
+from .events import DELTA_EVENT_TYPES, KNOWN_EVENT_TYPES, MESSAGE_EVENT_TYPES, EventFilter, EventQuery
+from .models import Event, Session, SessionPin
+
+SEARCH_MAX_CHARS = 200
+BOOLEAN_PARAMS = {"true": True, "1": True, "false": False, "0": False}
 
 
-def session_list(*, organization, agent_id: str | None = None) -> QuerySet[Session]:
-    """The organization's sessions, newest first, with agent and model joined (constant query count).
+def with_pinned(queryset: QuerySet[Session], user) -> QuerySet[Session]:
+    """Annotate `pinned` (the API's `is_pinned`) for `user` in the same query; None without a user."""
+    user_id = getattr(user, "pk", None) if getattr(user, "is_authenticated", False) else None
+    if user_id is None:
+        return queryset.annotate(pinned=Value(None, output_field=BooleanField()))
+    return queryset.annotate(pinned=Exists(SessionPin.objects.filter(session=OuterRef("pk"), user_id=user_id)))
+
+
+def boolean_param(value: str | None, name: str) -> bool | None:
+    """A query-string boolean (`true`/`false`/`1`/`0`); anything else -> 400."""
+    if value is None:
+        return None
+    try:
+        return BOOLEAN_PARAMS[value.strip().lower()]
+    except KeyError:
+        raise InvalidRequest(log_detail=f"{name} is not a boolean: {value!r}"[:200]) from None
+
+
+def session_list(
+    *,
+    organization,
+    agent_id: str | None = None,
+    user=None,
+    search: str | None = None,
+    pinned: str | None = None,
+) -> QuerySet[Session]:
+    """The organization's sessions, newest first, with agent and model joined and `pinned` annotated for
+    `user` (constant query count).
 
     `agent_id` (a public `agent_…` id): malformed -> 400; an agent that does not exist in the
-    organization gives an empty result, never an unfiltered one (contract 2.4).
+    organization gives an empty result, never an unfiltered one (contract 2.4). `search`: case-insensitive
+    substring of the title (the spec's). `pinned` (`true`/`false`, our addition): only the sessions the
+    caller pinned / did not pin.
     """
     # By id, not instance: filtering on the instance makes Django attach it to every row (unused here).
-    queryset = Session.objects.filter(organization_id=organization.pk).select_related("agent", "model")
+    queryset = with_pinned(
+        Session.objects.filter(organization_id=organization.pk).select_related("agent", "model"), user
+    )
     if agent_id is not None:
         public_id = ids.parse_id_or_400("agent", agent_id)
         queryset = queryset.filter(agent__public_id=public_id)
+    if search:
+        if len(search) > SEARCH_MAX_CHARS:
+            raise InvalidRequest(log_detail="search too long")
+        ensure_storable(search)  # a NUL in a query string would reach PostgreSQL (500)
+        queryset = queryset.filter(title__icontains=search)
+    want_pinned = boolean_param(pinned, "pinned")
+    if want_pinned is not None:
+        queryset = queryset.filter(pinned=want_pinned)  # type: ignore[misc]  # annotated by with_pinned
     return queryset.order_by("-created_at", "-id")
 
 
@@ -93,8 +135,29 @@ def event_cursor(*, session_id: uuid.UUID, since_id: str | None) -> int:
     return sequence
 
 
-def event_list(*, session_id: uuid.UUID, event_filter: EventFilter, after_sequence: int = 0) -> QuerySet[Event]:
-    """The session's visible events after `after_sequence`, filtered, in sequence order."""
-    return Event.objects.filter(
-        session_id=session_id, sequence__gt=after_sequence, type__in=event_filter.visible_types()
-    ).order_by("sequence")
+def event_list(
+    *, session_id: uuid.UUID, event_filter: EventFilter, after_sequence: int = 0, query: EventQuery | None = None
+) -> QuerySet[Event]:
+    """The session's visible events after `after_sequence`, filtered, in sequence order (one query).
+
+    With `query` (GET .../events): its row filters, its `after_sequence` (the later of the two cursors
+    wins), and its window: `limit` takes the last N matching rows; `order_desc` returns newest first.
+    """
+    query = query or EventQuery()
+    after = max(after_sequence, query.after_sequence or 0)
+    rows = Event.objects.filter(
+        session_id=session_id, sequence__gt=after, type__in=event_filter.visible_types(), **query.row_filters()
+    )
+    if query.limit is None:
+        return rows.order_by("-sequence" if query.order_desc else "sequence")
+    if query.order_desc:
+        return rows.order_by("-sequence")[: query.limit]
+    # The last N, oldest first: a subquery picks them newest first, the outer query orders them back.
+    last = rows.order_by("-sequence").values("pk")[: query.limit]
+    return Event.objects.filter(pk__in=last).order_by("sequence")
+
+
+def event_total(session_id: uuid.UUID) -> int:
+    """X-Total-Count of GET .../events with `limit`: the session's visible events without streaming deltas."""
+    visible = [t for t in KNOWN_EVENT_TYPES if t not in DELTA_EVENT_TYPES]
+    return Event.objects.filter(session_id=session_id, type__in=visible).count()

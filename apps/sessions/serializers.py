@@ -9,11 +9,16 @@ from rest_framework import serializers
 
 from apps.capabilities.registry import features_of, normalize_refs
 from apps.core import ids
-from apps.core.fields import PublicIdField, StrictCharField, TimestampField, format_ts
+from apps.core.fields import PublicIdField, StrictBooleanField, StrictCharField, TimestampField, format_ts
 
 from .events import event_to_dict
 
 USER_PART_TYPES = ("text", "image", "image_file")
+# BCP 47-shaped (language, then subtags): `en`, `uk-UA`, `zh-Hant-TW`.
+LOCALE_PATTERN = r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$"
+TOOL_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+TOOL_TYPES = ("client_side", "builtin")
+INITIAL_FILE_ENCODINGS = ("text", "base64")  # the session filesystem's (apps.files)
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 
 
@@ -58,15 +63,75 @@ class CapabilityRefsField(serializers.JSONField):
         return normalize_refs(value)
 
 
+class SessionToolSerializer(serializers.Serializer):
+    """ToolDefinition: a tool the model may call; `client_side` ones are executed by the client."""
+
+    name = serializers.RegexField(TOOL_NAME_PATTERN)
+    description = StrictCharField(max_length=4000, allow_blank=True)
+    parameters = serializers.DictField()
+    type = serializers.ChoiceField(TOOL_TYPES, default="client_side")
+    display_name = StrictCharField(required=False, allow_null=True, max_length=200)
+    category = StrictCharField(required=False, allow_null=True, max_length=200)
+
+    def to_internal_value(self, data):
+        # Back to a plain dict without the absent optional keys: stored as is.
+        values = super().to_internal_value(data)
+        return {key: value for key, value in values.items() if value is not None}
+
+
+class InitialFileSerializer(serializers.Serializer):
+    """InitialFile: a starter file copied into a new session (`path` relative to the session root)."""
+
+    path = StrictCharField(max_length=1024)
+    content = StrictCharField(allow_blank=True, trim_whitespace=False)
+    encoding = serializers.ChoiceField(INITIAL_FILE_ENCODINGS, required=False, allow_null=True)
+    is_readonly = StrictBooleanField(required=False, allow_null=True)
+
+    def validate_path(self, value: str) -> str:
+        # The spec accepts the hosted service's `/workspace` root as a prefix: it is this session's root.
+        value = value.removeprefix("/workspace/") if value.startswith("/workspace/") else value
+        parts = [part for part in value.strip("/").split("/") if part]
+        if not parts or any(part in (".", "..") for part in parts) or "\x00" in value:
+            raise serializers.ValidationError("invalid path")
+        return "/" + "/".join(parts)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        return {key: value for key, value in values.items() if value is not None}
+
+
+class PrincipalSummarySerializer(serializers.Serializer):
+    """PrincipalSummary: the session's owner, a principal of kind `user` (subject_id: the user's id)."""
+
+    id = StrictCharField()
+    kind = StrictCharField(help_text="user")
+    subject_id = serializers.UUIDField(allow_null=True)
+
+
 class SessionSerializer(serializers.ModelSerializer):
     id = PublicIdField("session", read_only=True)
     organization_id = PublicIdField("org", read_only=True)
+    workspace_id = StrictCharField(
+        read_only=True, allow_null=True, help_text="Always null: this server has no workspaces (yet)."
+    )
     agent_id = PublicIdField("agent", source="agent.public_id", read_only=True)
     model_id = PublicIdField("model", read_only=True, allow_null=True)
     capabilities = SessionCapabilityRefSerializer(many=True, read_only=True)
-    status = StrictCharField(read_only=True, help_text="started | active | idle")
+    tools = SessionToolSerializer(many=True, read_only=True)
+    initial_files = InitialFileSerializer(many=True, read_only=True)
+    status = StrictCharField(read_only=True, help_text="started | active | idle | waitingfortoolresults")
     features = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
+    owner_principal_id = StrictCharField(read_only=True, allow_null=True)
+    owner = PrincipalSummarySerializer(read_only=True, allow_null=True)
+    effective_owner = PrincipalSummarySerializer(read_only=True, allow_null=True)
+    resolved_owner_user_id = serializers.UUIDField(read_only=True, allow_null=True)
+    is_pinned = serializers.BooleanField(
+        read_only=True, allow_null=True, help_text="Pinned by the caller (null without a user)."
+    )
+    parent_session_id = PublicIdField("session", read_only=True, allow_null=True)
+    forked_from_session_id = PublicIdField("session", read_only=True, allow_null=True)
+    forked_from_sequence = serializers.IntegerField(read_only=True, allow_null=True)
     started_at = TimestampField(read_only=True, allow_null=True)
     finished_at = TimestampField(read_only=True, allow_null=True)
     created_at = TimestampField(read_only=True)
@@ -79,16 +144,30 @@ class SessionSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "organization_id",
+            "workspace_id",
             "agent_id",
             "title",
             "tags",
             "model_id",
+            "locale",
+            "system_prompt",
             "capabilities",
+            "tools",
+            "initial_files",
+            "hints",
             "status",
             "features",
             "usage",
+            "owner_principal_id",
+            "owner",
+            "effective_owner",
+            "resolved_owner_user_id",
+            "is_pinned",
             "preview",
             "output_preview",
+            "parent_session_id",
+            "forked_from_session_id",
+            "forked_from_sequence",
             "started_at",
             "finished_at",
             "created_at",
@@ -115,21 +194,47 @@ def session_features(session) -> list[str]:
     return features_of([*(session.agent.capabilities or []), *(session.capabilities or [])])
 
 
+def owner_summary(user_id) -> dict | None:
+    """PrincipalSummary for a user: this server's principals are its users (`principal_<user id hex>`)."""
+    if user_id is None:
+        return None
+    return {"id": ids.format_id("principal", user_id), "kind": "user", "subject_id": str(user_id)}
+
+
 def session_to_dict(session) -> dict:
-    """The Session resource (contract 3.2). Needs `agent` (and `model`) loaded: select_related them."""
+    """The Session resource (contract 3.2 plus the published spec's fields).
+
+    Needs `agent` (and `model`) loaded: select_related them. `is_pinned` is the caller's: the selectors
+    annotate it (`pinned`); a row without the annotation renders null (no user context).
+    """
+    owner = owner_summary(session.created_by_id)
     return {
         "id": ids.format_id("session", session.pk),
         "organization_id": ids.format_id("org", session.organization_id),
+        "workspace_id": None,
         "agent_id": ids.format_id("agent", session.agent.public_id),
         "title": session.title,
         "tags": session.tags,
         "model_id": ids.format_id("model", session.model_id),
+        "locale": session.locale,
+        "system_prompt": session.system_prompt,
         "capabilities": [{"ref": ref["ref"], "config": ref.get("config") or {}} for ref in session.capabilities or []],
+        "tools": session.tools or [],
+        "initial_files": session.initial_files or [],
+        "hints": session.hints,
         "status": session.status,
         "features": session_features(session),
         "usage": session.usage,
+        "owner_principal_id": owner["id"] if owner else None,
+        "owner": owner,
+        "effective_owner": owner,
+        "resolved_owner_user_id": str(session.created_by_id) if session.created_by_id else None,
+        "is_pinned": getattr(session, "pinned", None),
         "preview": session.preview,
         "output_preview": session.output_preview,
+        "parent_session_id": ids.format_id("session", session.parent_session_id),
+        "forked_from_session_id": ids.format_id("session", session.forked_from_session_id),
+        "forked_from_sequence": session.forked_from_sequence,
         "started_at": format_ts(session.started_at),
         "finished_at": format_ts(session.finished_at),
         "created_at": format_ts(session.created_at),
@@ -137,20 +242,92 @@ def session_to_dict(session) -> dict:
     }
 
 
-class SessionCreateSerializer(serializers.Serializer):
-    agent_id = PublicIdField("agent")
+class SessionLayersSerializer(serializers.Serializer):
+    """The fields a client sets on a session at creation and may change later (PATCH: only those present)."""
+
     title = StrictCharField(required=False, allow_null=True, allow_blank=True)
     tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
     model_id = PublicIdField("model", required=False, allow_null=True)
     capabilities = CapabilityRefsField(required=False, allow_null=True)
+    locale = serializers.RegexField(LOCALE_PATTERN, max_length=35, required=False, allow_null=True)
+    system_prompt = StrictCharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+    tools = SessionToolSerializer(many=True, required=False, allow_null=True)
+    initial_files = InitialFileSerializer(many=True, required=False, allow_null=True)
+    hints = serializers.DictField(required=False, allow_null=True)
+
+    def validate_tools(self, value):
+        names = [tool["name"] for tool in value or []]
+        if len(names) != len(set(names)):
+            raise serializers.ValidationError("duplicate tool name")
+        return value
+
+    def validate_initial_files(self, value):
+        paths = [item["path"] for item in value or []]
+        if len(paths) != len(set(paths)):
+            raise serializers.ValidationError("duplicate initial file path")
+        return value
 
 
-class SessionUpdateSerializer(serializers.Serializer):
+class SessionCreateSerializer(SessionLayersSerializer):
+    agent_id = PublicIdField("agent", required=False, allow_null=True)
+    agent_name = StrictCharField(
+        required=False, allow_null=True, max_length=255, help_text="The agent by name instead of by id."
+    )
+    workspace_id = StrictCharField(
+        required=False, allow_null=True, help_text="Workspaces do not exist on this server: any id is 404."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("agent_id") is not None and attrs.get("agent_name") is not None:
+            raise serializers.ValidationError("agent_id and agent_name are mutually exclusive")
+        if attrs.get("agent_id") is None and attrs.get("agent_name") is None:
+            raise serializers.ValidationError("an agent is required")
+        return attrs
+
+
+class SessionUpdateSerializer(SessionLayersSerializer):
     agent_id = PublicIdField("agent", required=False, help_text="Immutable: only the session's own agent is accepted.")
+
+
+class SessionForkSerializer(serializers.Serializer):
+    """ForkSessionRequest plus `sequence` (our addition: the fork point; default the parent's latest event).
+    Omitted fields inherit the parent's; `title` defaults to "{parent title} (fork)"."""
+
+    sequence = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     title = StrictCharField(required=False, allow_null=True, allow_blank=True)
     tags = serializers.ListField(child=StrictCharField(), required=False, allow_null=True)
+    agent_id = PublicIdField("agent", required=False, allow_null=True)
     model_id = PublicIdField("model", required=False, allow_null=True)
-    capabilities = CapabilityRefsField(required=False, allow_null=True)
+    locale = serializers.RegexField(LOCALE_PATTERN, max_length=35, required=False, allow_null=True)
+    system_prompt = StrictCharField(required=False, allow_null=True, allow_blank=True, trim_whitespace=False)
+
+
+class SessionResumeResponseSerializer(serializers.Serializer):
+    """ResumeSessionResponse (what the SDK parses) plus the turn that will run again."""
+
+    session_id = StrictCharField()
+    resumed_budgets = serializers.IntegerField(help_text="Always 0: this server has no budgets.")
+    turn_id = StrictCharField()
+    status = StrictCharField(help_text="queued")
+
+
+class SecretsSetSerializer(serializers.Serializer):
+    """BatchSetSecretsRequest: `{"secrets": {name: value}}`; names and values are checked by the service
+    (apps.sessions.secrets), so no value ever reaches a validation message or a log."""
+
+    secrets = serializers.DictField(help_text="Secret name -> value; existing names are overwritten.")
+
+
+class SecretsSetResponseSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+
+
+class SecretInfoSerializer(serializers.Serializer):
+    """A secret's name and timestamps: values are never returned."""
+
+    name = StrictCharField()
+    created_at = TimestampField()
+    updated_at = TimestampField()
 
 
 class CancelTurnResponseSerializer(serializers.Serializer):

@@ -29,7 +29,7 @@ from apps.llm.selectors import model_get_in_org
 from . import turns
 from .event_types import EventType
 from .events import event_append
-from .models import Event, Session, Turn
+from .models import Event, Session, SessionPin, Turn
 from .notify import wake_on_commit
 from .turns import SESSION_NOT_FOUND, lock_session
 
@@ -87,11 +87,39 @@ def agent_get_in_org(*, organization, agent: Agent | uuid.UUID) -> Agent:
     return get_in_org(Agent, organization=organization, not_found="Agent not found", public_id=agent)
 
 
+AGENT_NAME_AMBIGUOUS = "Agent name is ambiguous: use agent_id"
+
+
+def agent_by_name(*, organization, name: str) -> Agent:
+    """The organization's one active agent called `name` (the SDK's `agent_name`): none -> 404, several -> 409
+    (agent names are not unique)."""
+    agents = list(Agent.objects.filter(organization_id=organization.pk, name=name, status=Agent.STATUS_ACTIVE)[:2])
+    if not agents:
+        raise NotFound("Agent not found")
+    if len(agents) > 1:
+        raise Conflict(AGENT_NAME_AMBIGUOUS)
+    return agents[0]
+
+
 def _model_in_org(organization, model):
     """An LlmModel row, a model pk or None -> the organization's model or None; another org's -> 404."""
     if model is None or getattr(model, "organization_id", None) == organization.pk:
         return model
     return model_get_in_org(organization=organization, model_id=getattr(model, "pk", model))
+
+
+# The session's own configuration layers (docs/sessions.md): lists, a prompt and hints a client sets.
+LAYER_FIELDS = ("capabilities", "tools", "initial_files", "system_prompt", "hints")
+UPDATABLE_FIELDS = ("title", "tags", "model", "locale", *LAYER_FIELDS)
+LIST_FIELDS = ("tags", "capabilities", "tools", "initial_files")
+
+
+def session_config_check(values: dict) -> None:
+    """The session's own configuration is stored on its row and read at every turn: bounded by
+    SESSION_CONFIG_MAX_BYTES as JSON (400 "Input exceeds allowed limits" over it)."""
+    size = len(json.dumps([values.get(key) for key in LAYER_FIELDS], ensure_ascii=False, default=str).encode())
+    if size > settings.SESSION_CONFIG_MAX_BYTES:
+        raise InputTooLarge(log_detail=f"session configuration of {size} bytes")
 
 
 @transaction.atomic
@@ -103,14 +131,23 @@ def session_create(
     tags: list[str] | None = None,
     model=None,
     capabilities: list[dict] | None = None,
+    tools: list[dict] | None = None,
+    initial_files: list[dict] | None = None,
+    system_prompt: str | None = None,
+    locale: str | None = None,
+    hints: dict | None = None,
     created_by=None,
+    workspace_id: str | None = None,
 ) -> Session:
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
     `agent` is an Agent or its public id, `model` an LlmModel, a model pk or None; both must belong to
     `organization` (404 "Agent not found" / "Model not found" otherwise). `created_by`: the User who
-    asked (shown as the owner in the admin), or None.
+    asked (the API's `owner`; the admin's owner column), or None.
+    `workspace_id`: this server has no workspaces, so any id is 404 "Workspace not found" (null is fine).
     """
+    if workspace_id is not None:
+        raise NotFound("Workspace not found")
     agent = agent_get_in_org(organization=organization, agent=agent)
     model = _model_in_org(organization, model)
     session = Session(
@@ -120,8 +157,14 @@ def session_create(
         tags=list(tags or []),
         model=model,
         capabilities=list(capabilities or []),
+        tools=list(tools or []),
+        initial_files=list(initial_files or []),
+        system_prompt=system_prompt,
+        locale=locale,
+        hints=hints,
         created_by=created_by,
     )
+    session_config_check(vars(session))
     session.full_clean()
     session.save()
     data = {"agent_id": ids.format_id("agent", agent.public_id)}
@@ -134,22 +177,33 @@ def session_create(
 @retry_on_conflict
 @transaction.atomic
 def session_update(*, session: Session, data: dict) -> Session:
-    """Change `title`, `tags`, `model`, `capabilities` (only the keys present; lists are replaced).
+    """Change the keys present of `title`, `tags`, `model`, `locale` and the layers (`capabilities`, `tools`,
+    `initial_files`, `system_prompt`, `hints`); lists are replaced, a null list means [].
 
     `data` may carry `model_id` (a model pk or None: checked against the session's organization) and
     `agent_id` (a public id): it must be the session's own agent, which cannot change (400).
-    `tags: null` / `capabilities: null` mean [].
     """
     data = dict(data)
     if "agent_id" in data and data.pop("agent_id") != session.agent.public_id:
         raise InvalidRequest(log_detail="agent_id of a session cannot be changed")
     if "model_id" in data:
         data["model"] = _model_in_org(session.organization, data.pop("model_id"))
-    for key in ("tags", "capabilities"):
+    for key in LIST_FIELDS:
         if key in data and data[key] is None:
             data[key] = []
-    updated, _ = model_update(instance=session, fields=["title", "tags", "model", "capabilities"], data=data)
+    session_config_check({key: data.get(key, getattr(session, key)) for key in LAYER_FIELDS})
+    updated, _ = model_update(instance=session, fields=list(UPDATABLE_FIELDS), data=data)
     return updated  # type: ignore[return-value]  # model_update returns the instance it was given
+
+
+def session_pin(*, session: Session, user) -> None:
+    """The user pins the session (idempotent: pinning twice keeps one pin)."""
+    SessionPin.objects.get_or_create(session=session, user=user)
+
+
+def session_unpin(*, session: Session, user) -> None:
+    """The user unpins the session (idempotent: unpinning an unpinned session is fine)."""
+    SessionPin.objects.filter(session=session, user=user).delete()
 
 
 @retry_on_conflict

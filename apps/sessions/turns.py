@@ -12,8 +12,8 @@ States::
     ----                                                     -------
                 queue (message arrives)                      started ──begin──> active
                         │                                    idle    ──begin──> active
-                        v                                    active  ──pause──> waiting_for_tool_results
-        ┌──────────> queued ──claim+begin──> running          waiting_for_tool_results ──resume──> active
+                        v                                    active  ──pause──> waitingfortoolresults
+        ┌──────────> queued ──claim+begin──> running          waitingfortoolresults ──resume──> active
         │               │   <──requeue (lease    │  │         active ──finish/idle──> idle
         │               │       expired)         │  │         (no terminal state: a session lives on)
         │               │ claim (cancel          │  pause
@@ -33,7 +33,7 @@ Who calls what:
                     (`session.activated`, `turn.started`), takes over a running turn whose lease expired
                     (`Turn.resumed` = True, no events), creates a follow-up turn for an unanswered
                     message, or settles a queued turn cancelled before it started.
-- `pause`           the runner: running -> paused, session `waiting_for_tool_results` (the status the
+- `pause`           the runner: running -> paused, session `waitingfortoolresults` (the status the
                     published spec uses for a session waiting for its client), `turn.paused`. A paused
                     turn is a row, not a waiting thread: the worker returns.
 - `resume`          whoever receives the client's answer: paused -> queued (session `active` again),
@@ -46,6 +46,10 @@ Who calls what:
                     turn is queued again so a worker runs the cancel sequence (see `cancel`).
 - `requeue`         the recovery sweep (apps.runtime.scheduling): a running turn whose worker stopped
                     heart-beating goes back to `queued` and the task is enqueued again.
+- `rerun`           apps.sessions.services.session_resume (POST .../resume): the session's last turn failed or
+                    was cancelled; a new `queued` turn for the same input message, enqueued on commit.
+- `fork`            apps.sessions.forks.session_fork: the fork's log is a copy of the parent's up to the fork
+                    point (lifecycle events included); it is `idle` when the copy holds a finished turn.
 
 Transactions: each function is atomic without a savepoint of its own (`savepoint=False`): called inside a
 caller's transaction (the runner stores its closing message and `finish`es in one), a failure aborts the
@@ -87,6 +91,9 @@ CANCEL_REASON = "User requested cancellation"
 CANCELLED_MESSAGE = "Work was cancelled by user."
 
 PAUSE_REASONS = ("tool_results", "approval", "input")
+RERUN_BUSY_MESSAGE = "Cannot resume session: a turn is in progress"
+RERUN_NOTHING_MESSAGE = "Cannot resume session: the last turn neither failed nor was cancelled"
+RERUNNABLE_STATUSES = ("failed", "cancelled")
 
 
 class TurnLost(Exception):
@@ -240,10 +247,13 @@ def claim(*, session_id: Any, worker_id: str, lease: timedelta, inputs: InputCur
 def begin(*, session: Session, turn: Turn, message: dict, now: datetime) -> None:
     """A claimed turn starts: session `active` (and `started_at`), `session.activated`, `turn.started` (6.2).
 
-    Only `claim` calls it, under the session row lock it took.
+    Only `claim` calls it, under the session row lock it took. A turn `rerun` for a message that was already
+    answered gets no `message` from the input cursor: its own input message is read back here.
     """
     from .services import message_text
 
+    if not message and turn.input_message_id is not None:
+        message = _input_message(session.pk, turn.input_message_id)
     turn.resumed = False
     updates: dict[str, Any] = {"status": Session.STATUS_ACTIVE, "updated_at": now}
     if session.started_at is None:
@@ -260,6 +270,18 @@ def begin(*, session: Session, turn: Turn, message: dict, now: datetime) -> None
         context,
     )
     transaction.on_commit(metrics.turn_started)
+
+
+def _input_message(session_id: Any, message_id: Any) -> dict:
+    """`data.message` of the session's user message with this id ({} when it is gone)."""
+    data = (
+        Event.objects.filter(
+            session_id=session_id, type=EventType.INPUT_MESSAGE, data__message__id=format_id("message", message_id)
+        )
+        .values_list("data", flat=True)
+        .first()
+    )
+    return (data or {}).get("message") or {}
 
 
 def _finish_unstarted_cancel(turn: Turn, now: datetime, inputs: InputCursor) -> None:
@@ -297,7 +319,7 @@ def pause(*, turn: Turn, worker_id: str, reason: str, request: dict | None = Non
     the client is asked for, published in `turn.paused`).
 
     running -> paused (no worker, no heartbeat: the recovery sweep leaves it alone), session ->
-    `waiting_for_tool_results`, `turn.paused`. The worker then returns; the turn waits in the database,
+    `waitingfortoolresults`, `turn.paused`. The worker then returns; the turn waits in the database,
     and `resume` hands it to whichever worker claims it next. Raises TurnLost when `worker_id` no longer
     owns the running turn.
     """
@@ -511,3 +533,67 @@ def requeue(*, turn_id: Any, session_id: Any, heartbeat_at: datetime | None) -> 
     if taken:
         _enqueue_on_commit(session_id, robust=False)
     return bool(taken)
+
+
+# --------------------------------------------------------------------------- rerun / fork
+@transaction.atomic(savepoint=False)
+def rerun(*, session_id: Any) -> Turn:
+    """Run the session's last turn again (POST .../resume): it failed or was cancelled.
+
+    A new `queued` turn for the same input message (no event yet: `claim` begins it with
+    `session.activated` and `turn.started` like any turn), the task enqueued on commit. The model sees the
+    whole stored conversation, including what the failed or cancelled turn left in it. An open turn, no turn
+    at all, or a last turn that completed -> 422.
+    """
+    lock_session(session_id)
+    if Turn.objects.filter(session_id=session_id, status__in=Turn.OPEN_STATUSES).exists():
+        raise Unprocessable(RERUN_BUSY_MESSAGE)
+    last = Turn.objects.filter(session_id=session_id).order_by("-created_at", "-id").first()
+    if last is None or last.status not in RERUNNABLE_STATUSES:
+        raise Unprocessable(RERUN_NOTHING_MESSAGE)
+    turn = Turn(session_id=session_id, status=Turn.STATUS_QUEUED, input_message_id=last.input_message_id)
+    turn.full_clean(exclude=["session"], validate_unique=False, validate_constraints=False)
+    turn.save(force_insert=True)
+    _enqueue_on_commit(session_id, robust=True)
+    return turn
+
+
+FORK_COPY_BATCH = 500
+
+
+def fork(*, session: Session, parent_id: Any, through: int) -> None:
+    """A new fork's log: the parent's events 1..`through` copied (new ids, same sequences and timestamps,
+    messages re-stamped with the fork's id), in batches. The fork is then `idle` when the copy holds a
+    finished turn (`session.idled`), as its parent was at that point; otherwise it stays `started`. No event
+    of its own: its log up to the fork point is the parent's. Called by session_fork in the transaction that
+    created the fork row (nobody else can see it yet) with the parent's row locked.
+    """
+    fork_key = format_id("session", session.pk)
+    idled = False
+    batch: list[Event] = []
+    rows = Event.objects.filter(session_id=parent_id, sequence__lte=through).order_by("sequence")
+    for event in rows.iterator(chunk_size=FORK_COPY_BATCH):
+        data = dict(event.data or {})
+        if isinstance(data.get("message"), dict):
+            data["message"] = {**data["message"], "session_id": fork_key}
+        idled = idled or event.type == EventType.SESSION_IDLED
+        batch.append(
+            Event(
+                session_id=session.pk,
+                sequence=event.sequence,
+                type=event.type,
+                ts=event.ts,
+                context=event.context,
+                data=data,
+                metadata=event.metadata,
+                tags=event.tags,
+            )
+        )
+        if len(batch) >= FORK_COPY_BATCH:
+            Event.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Event.objects.bulk_create(batch)
+    if idled:
+        Session.objects.filter(pk=session.pk).update(status=Session.STATUS_IDLE)
+        session.status = Session.STATUS_IDLE

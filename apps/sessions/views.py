@@ -14,18 +14,25 @@ from rest_framework.utils.encoders import JSONEncoder
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from apps.core.exceptions import InvalidRequest
+from apps.core.ids import format_id
 from apps.core.pagination import SessionPagination
 from apps.core.permissions import OrgScopedMixin, request_organization
 
-from . import selectors, services
-from .events import EventFilter, event_to_dict
+from . import forks, secrets, selectors, services
+from .events import EventFilter, EventQuery, event_to_dict
 from .models import Session
 from .serializers import (
     CancelTurnResponseSerializer,
     EventSerializer,
     MessageCreateSerializer,
     MessageSerializer,
+    SecretInfoSerializer,
+    SecretsSetResponseSerializer,
+    SecretsSetSerializer,
     SessionCreateSerializer,
+    SessionForkSerializer,
+    SessionResumeResponseSerializer,
     SessionSerializer,
     SessionUpdateSerializer,
     session_to_dict,
@@ -40,6 +47,23 @@ EVENT_FILTER_PARAMETERS = [
     OpenApiParameter(
         "exclude", str, many=True, explode=True, description="Drop these event types, after `types` (max 25)."
     ),
+]
+EVENT_QUERY_PARAMETERS = [
+    OpenApiParameter("after_sequence", int, description="Only events with sequence > this (with since_id: the later)."),
+    OpenApiParameter("before_sequence", int, description="Only events with sequence < this."),
+    OpenApiParameter(
+        "limit",
+        int,
+        description="1..1000: the last N matching events, oldest first (newest first with order_desc); "
+        "the response then has X-Total-Count. Without it every matching event is returned.",
+    ),
+    OpenApiParameter("order_desc", bool, description="Newest first."),
+    OpenApiParameter("turn_id", str, description="Only events of this turn (context.turn_id, turn_…)."),
+    OpenApiParameter("trace_id", str, description="context.trace_id equals this."),
+    OpenApiParameter("exec_id", str, description="context.exec_id equals this."),
+    OpenApiParameter("tool_name", str, description="data.tool_name equals this (tool.* events)."),
+    OpenApiParameter("from_ts", OpenApiTypes.DATETIME, description="ts >= this (RFC 3339)."),
+    OpenApiParameter("to_ts", OpenApiTypes.DATETIME, description="ts <= this (RFC 3339)."),
 ]
 
 
@@ -82,6 +106,27 @@ def json_list_response(rows: Iterable, render: Callable[[Any], dict]) -> Streami
     return StreamingJSONResponse(body(), content_type="application/json")
 
 
+def jsonl_lines(message_events: Iterable) -> Iterator[bytes]:
+    """One message per line (the spec's session export), built by the messages endpoint's code."""
+    encoder = JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    for event in message_events:
+        yield encoder.encode(selectors.message_from_event(event)).encode() + b"\n"
+
+
+def transcript_json(session) -> Iterator[bytes]:
+    """`{"session": …, "messages": [...], "events": [...]}` streamed: the session as GET shows it, then its
+    messages and every event clients may see (`types` unfiltered), each list read in chunks."""
+    encoder = JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    yield b'{"session":' + encoder.encode(session_to_dict(session)).encode() + b',"messages":['
+    for index, event in enumerate(selectors.message_events(session).iterator(chunk_size=LIST_CHUNK_ROWS)):
+        yield (b"," if index else b"") + encoder.encode(selectors.message_from_event(event)).encode()
+    yield b'],"events":['
+    rows = selectors.event_list(session_id=session.pk, event_filter=EventFilter())
+    for index, event in enumerate(rows.iterator(chunk_size=LIST_CHUNK_ROWS)):
+        yield (b"," if index else b"") + encoder.encode(event_to_dict(event)).encode()
+    yield b"]}"
+
+
 class SessionViewSet(
     OrgScopedMixin,
     mixins.ListModelMixin,
@@ -96,18 +141,29 @@ class SessionViewSet(
     pagination_class = SessionPagination
     id_prefix = "session"
     not_found_message = "Session not found"
-    # PATCH only: the contract has no PUT for sessions.
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # PATCH for sessions (the contract has no PUT of a session); PUT only for .../pin.
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
         if self.action == "list":
+            params = self.request.query_params
             return selectors.session_list(
-                organization=request_organization(self.request), agent_id=self.request.query_params.get("agent_id")
+                organization=request_organization(self.request),
+                agent_id=params.get("agent_id"),
+                user=self.request.user,
+                search=params.get("search"),
+                pinned=params.get("pinned"),
             )
+        if self.action in ("retrieve", "partial_update", "export"):
+            return selectors.with_pinned(super().get_queryset(), self.request.user)
         return super().get_queryset()
 
     @extend_schema(
-        parameters=[OpenApiParameter("agent_id", str, description="Only this agent's sessions (agent_…).")],
+        parameters=[
+            OpenApiParameter("agent_id", str, description="Only this agent's sessions (agent_…)."),
+            OpenApiParameter("search", str, description="Title contains this (case-insensitive)."),
+            OpenApiParameter("pinned", bool, description="Only sessions the caller pinned (true) or did not (false)."),
+        ],
         responses=SessionSerializer(many=True),
     )
     def list(self, request, *args, **kwargs):
@@ -123,28 +179,149 @@ class SessionViewSet(
         serializer = SessionCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        organization = request_organization(request)
+        agent = data.get("agent_id")
+        if agent is None:
+            agent = services.agent_by_name(organization=organization, name=data["agent_name"])
         session = services.session_create(
-            organization=request_organization(request),
-            agent=data["agent_id"],
+            organization=organization,
+            agent=agent,
             title=data.get("title"),
             tags=data.get("tags") or [],
             model=data.get("model_id"),
             capabilities=data.get("capabilities") or [],
+            tools=data.get("tools") or [],
+            initial_files=data.get("initial_files") or [],
+            system_prompt=data.get("system_prompt"),
+            locale=data.get("locale"),
+            hints=data.get("hints"),
             created_by=request.user if getattr(request.user, "pk", None) else None,
+            workspace_id=data.get("workspace_id"),
         )
+        session.pinned = False  # type: ignore[attr-defined]  # a new session is nobody's pin yet
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SessionUpdateSerializer, responses=SessionSerializer)
     def partial_update(self, request, pk=None):
-        """Update title, tags, model override or session capabilities (lists are replaced)."""
+        """Update title, tags, locale, model override and the session's layers (lists are replaced)."""
         session = self.get_object()
         serializer = SessionUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_update(session=session, data=serializer.validated_data)
         return Response(SessionSerializer(session).data)
 
+    @extend_schema(
+        methods=["PUT"], request=None, responses={204: None, 404: OpenApiResponse(description="Session not found")}
+    )
+    @extend_schema(
+        methods=["DELETE"], request=None, responses={204: None, 404: OpenApiResponse(description="Session not found")}
+    )
+    @action(detail=True, methods=["put", "delete"])
+    def pin(self, request, pk=None):
+        """PUT: pin the session for the caller. DELETE: unpin it. Both idempotent; `is_pinned` shows it."""
+        session = self.get_object()
+        if request.method == "PUT":
+            services.session_pin(session=session, user=request.user)
+        else:
+            services.session_unpin(session=session, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
     def perform_destroy(self, instance):
         services.session_delete(session=instance)
+
+    @extend_schema(
+        request=SessionForkSerializer,
+        responses={
+            201: SessionSerializer,
+            400: OpenApiResponse(description="Invalid request (e.g. sequence out of range)"),
+            404: OpenApiResponse(description="Session, agent or model not found"),
+            409: OpenApiResponse(description="Session is mid-turn and cannot be forked"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def fork(self, request, pk=None):
+        """Fork the session at an event sequence (default: its latest) into an independent copy."""
+        session = self.get_object()
+        serializer = SessionForkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        fork = forks.session_fork(
+            session=session,
+            created_by=request.user if getattr(request.user, "pk", None) else None,
+            sequence=data.pop("sequence", None),
+            **data,
+        )
+        fork.pinned = False  # type: ignore[attr-defined]  # a new session is nobody's pin yet
+        return Response(SessionSerializer(fork).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: SessionResumeResponseSerializer,
+            422: OpenApiResponse(description="A turn is in progress, or the last turn completed"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """Run the session's failed or cancelled last turn again (a new turn for the same message)."""
+        session = self.get_object()
+        turn = forks.session_resume(session=session)
+        body = {"session_id": format_id("session", session.pk), "resumed_budgets": 0}
+        return Response({**body, "turn_id": format_id("turn", turn.pk), "status": turn.status})
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                description="jsonl (default): one message per line; json: "
+                "{session, messages, events}, every event included.",
+            )
+        ],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        """Download the session's transcript: its messages as JSONL, or session, messages and events as JSON."""
+        session = self.get_object()
+        export_format = request.query_params.get("format") or "jsonl"
+        if export_format not in ("jsonl", "json"):
+            raise InvalidRequest(f"Unsupported export format: {export_format}"[:200])
+        key = format_id("session", session.pk)
+        if export_format == "jsonl":
+            response = StreamingJSONResponse(
+                jsonl_lines(selectors.message_events(session).iterator(chunk_size=LIST_CHUNK_ROWS)),
+                content_type="application/x-ndjson",
+            )
+        else:
+            response = StreamingJSONResponse(transcript_json(session), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="{key}.{export_format}"'
+        return response
+
+    @extend_schema(
+        methods=["GET"],
+        operation_id="sessions_secrets_list",
+        responses=inline_serializer(
+            "SecretList", {"data": SecretInfoSerializer(many=True), "total": serializers.IntegerField()}
+        ),
+    )
+    @extend_schema(
+        methods=["PUT"],
+        operation_id="sessions_secrets_set",
+        request=SecretsSetSerializer,
+        responses={200: SecretsSetResponseSerializer, 400: OpenApiResponse(description="Invalid request")},
+    )
+    @action(detail=True, methods=["get", "put"], url_path="storage/secrets")
+    def storage_secrets(self, request, pk=None):
+        """PUT: store secrets (encrypted, write-only; handed to the session's tools). GET: their names only."""
+        session = self.get_object()
+        if request.method == "GET":
+            rows = secrets.session_secret_names(session=session)
+            return Response({"data": SecretInfoSerializer(rows, many=True).data, "total": len(rows)})
+        serializer = SecretsSetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        count = secrets.session_secrets_set(session=session, secrets=serializer.validated_data["secrets"])
+        return Response({"count": count})
 
     @extend_schema(
         request=None,
@@ -189,19 +366,23 @@ class SessionViewSet(
         return Response(selectors.message_from_event(event), status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        parameters=EVENT_FILTER_PARAMETERS,
+        parameters=EVENT_FILTER_PARAMETERS + EVENT_QUERY_PARAMETERS,
         responses=inline_serializer(
             "EventList", {"data": EventSerializer(many=True), "total": serializers.IntegerField()}
         ),
     )
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
-        """The session's events in sequence order, filtered (not paginated)."""
+        """The session's events in sequence order, filtered (not paginated; `limit` takes the last N)."""
         session = self.get_object()
         event_filter = EventFilter.from_query(request.query_params)
+        query = EventQuery.from_query(request.query_params)
         after = selectors.event_cursor(session_id=session.pk, since_id=event_filter.since_id)
-        rows = selectors.event_list(session_id=session.pk, event_filter=event_filter, after_sequence=after)
-        return json_list_response(rows.iterator(chunk_size=LIST_CHUNK_ROWS), event_to_dict)
+        rows = selectors.event_list(session_id=session.pk, event_filter=event_filter, after_sequence=after, query=query)
+        response = json_list_response(rows.iterator(chunk_size=LIST_CHUNK_ROWS), event_to_dict)
+        if query.limit is not None:
+            response["X-Total-Count"] = str(selectors.event_total(session.pk))
+        return response
 
 
 class EventStreamRenderer(BaseRenderer):

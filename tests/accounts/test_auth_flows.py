@@ -25,7 +25,23 @@ def bearer(token: str) -> dict:
 
 
 # --------------------------------------------------------------------------- register / login / me
-def test_register_returns_token_pair_and_own_organization(full_auth, api_client):
+def test_register_returns_token_pair_and_joins_the_default_organization_as_user(full_auth, api_client):
+    from apps.accounts.models import DEFAULT_ORG_ID
+
+    response = register(api_client)
+    assert response.status_code == 201
+    user = User.objects.get(email="ada@example.com")
+    membership = Membership.objects.get(user=user)
+    assert (membership.organization_id, membership.role) == (DEFAULT_ORG_ID, "member")
+    me = api_client.get("/v1/auth/me", **bearer(response.json()["access_token"])).json()
+    assert me["roles"] == ["user"]  # contract 3.11: registration gives ["user"]
+    assert me["organization_id"] == f"org_{DEFAULT_ORG_ID.hex}"
+    # Admin-only routes apply to people who sign up.
+    assert api_client.get("/v1/users", **bearer(response.json()["access_token"])).status_code == 403
+
+
+def test_register_with_own_organizations_makes_the_user_its_owner(full_auth, api_client, settings):
+    settings.AUTH_SIGNUP_ORGANIZATION = "own"
     response = register(api_client)
     assert response.status_code == 201
     body = response.json()
@@ -55,7 +71,7 @@ def test_access_token_claims_follow_the_contract(full_auth, api_client):
     assert access["sub"] == str(user.pk)
     assert access["email"] == "ada@example.com"
     assert access["name"] == "Ada Lovelace"
-    assert access["roles"] == ["admin"]
+    assert access["roles"] == ["user"]
     assert access["exp"] - access["iat"] == 900
     refresh = decode(body["refresh_token"], expected_type="refresh")
     assert refresh["sub"] == str(user.pk)

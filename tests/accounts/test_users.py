@@ -64,7 +64,8 @@ def test_member_is_forbidden(full_auth, make_user, bearer_client_for):
     assert response.json() == {"error": "Forbidden", "status": 403}
 
 
-def test_registered_user_sees_only_their_own_organization(full_auth, api_client, make_user):
+def test_registered_user_sees_only_their_own_organization(full_auth, api_client, make_user, settings):
+    settings.AUTH_SIGNUP_ORGANIZATION = "own"
     make_user("alice@example.com")
     token = api_client.post(
         "/v1/auth/register", {"email": "new@example.com", "password": "Correct-Horse-9", "name": "New"}, format="json"

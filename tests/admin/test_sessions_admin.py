@@ -265,3 +265,19 @@ def test_the_timeline_of_one_turn(staff, make_session):
     assert f"only {key}" in html
     trace = _html(staff, f"{TURNS}{first.pk}/change/")
     assert f"?turn={format_id('turn', first.pk)}#timeline" in trace
+
+
+def test_the_turn_page_offers_what_can_be_done(staff, make_session, failing_model):
+    running = start_turn(make_session(), "busy")
+    html = _html(staff, f"{TURNS}{running.pk}/change/")
+    assert "ops-cancel" in html and "ops-retry" not in html
+    staff.post(f"{TURNS}{running.pk}/cancel/")
+    assert "ops-cancel" not in _html(staff, f"{TURNS}{running.pk}/change/")  # already asked
+    session = make_session(model=failing_model)
+    say(session, "fails")
+    failed = Turn.objects.get(session=session)
+    html = _html(staff, f"{TURNS}{failed.pk}/change/")
+    assert "ops-retry" in html and "ops-cancel" not in html
+    response = staff.post(f"{TURNS}{failed.pk}/retry/")
+    assert response.status_code == 302 and response["Location"] == f"{TURNS}{failed.pk}/change/"
+    assert "ops-retry" not in _html(staff, f"{TURNS}{failed.pk}/change/")  # a newer turn exists now

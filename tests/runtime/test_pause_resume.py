@@ -29,7 +29,7 @@ def paused(make_chat):
 
 def test_pause_makes_the_session_wait_for_the_client(paused):
     chat, turn = paused
-    assert chat.refresh()["status"] == "waiting_for_tool_results"
+    assert chat.refresh()["status"] == "waitingfortoolresults"
     events = chat.events()
     assert events[-1]["type"] == "turn.paused"
     assert events[-1]["data"] == {
@@ -45,7 +45,7 @@ def test_pause_makes_the_session_wait_for_the_client(paused):
     chat.post("are you there?")
     assert Turn.objects.filter(session_id=chat.pk).count() == 1
     assert Turn.objects.get().status == Turn.STATUS_PAUSED
-    assert chat.refresh()["status"] == "waiting_for_tool_results"
+    assert chat.refresh()["status"] == "waitingfortoolresults"
 
 
 def test_resume_hands_the_turn_to_a_fresh_claim(paused, django_capture_on_commit_callbacks, monkeypatch):
