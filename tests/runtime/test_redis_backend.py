@@ -41,7 +41,6 @@ def redis_backend(settings):
             "OPTIONS": {"REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": prefix, "REDIS_BLOCK_TIMEOUT": 100},
         }
     }
-    settings.INSTALLED_APPS = [*settings.INSTALLED_APPS, "django_tasks_redis"]
     assert type(task_backends["default"]).__name__ == "RedisTaskBackend"
     yield
     client = redis.Redis.from_url(REDIS_URL)
@@ -58,7 +57,11 @@ def committed(django_capture_on_commit_callbacks):
 
 def _drain() -> None:
     """One worker pass: run every task waiting in Redis."""
-    call_command("run_redis_tasks", "--queue", "default", "--interval", "0")
+    # The command object itself: installing django_tasks_redis for a test would leave its admin registered
+    # after the test (admin pages of later tests would fail on the missing app).
+    from django_tasks_redis.management.commands.run_redis_tasks import Command
+
+    call_command(Command(), "--queue", "default", "--interval", "0")
 
 
 def test_turns_of_several_sessions_run_through_redis(make_chat, committed):
