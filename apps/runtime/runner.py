@@ -204,7 +204,14 @@ class TurnRunner:
             try:
                 self._run()
             except TurnLost:
-                logger.warning("%s was taken over by another worker; stopping", self.turn_key)
+                if self.session_deleted():
+                    logger.info("%s: its session was deleted; stopping", self.turn_key)
+                else:
+                    logger.warning("%s was taken over by another worker; stopping", self.turn_key)
+
+    def session_deleted(self) -> bool:
+        """The session was deleted while this turn ran (session_delete): the turn simply stops, no error."""
+        return not Session.objects.filter(pk=self.session_id).exists()
 
     def _run(self) -> None:
         started = time.monotonic()
@@ -221,6 +228,8 @@ class TurnRunner:
             # lease expires and recovery resumes it from its stored events once the database is back.
             raise
         except Exception as exc:
+            if self.session_deleted():  # e.g. event_append found no session: nothing is left to finish
+                raise TurnLost from exc
             # A bug must not leave the session active: end the turn like an LLM failure.
             logger.exception("%s failed unexpectedly", self.turn_key)
             self.finish_failed("internal_error", f"{type(exc).__name__}: {exc}")

@@ -7,6 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.core import ids
+from apps.core.exceptions import InvalidRequest
 from apps.core.pagination import DataEnvelope, SessionPagination
 from apps.core.permissions import IsAdmin, OrgScopedMixin, request_organization
 from apps.core.scoping import get_in_org
@@ -102,6 +103,8 @@ class WebhookViewSet(
         queryset = WebhookDelivery.objects.filter(webhook=self.get_object())
         wanted = request.query_params.get("status")
         if wanted:
+            if wanted not in {value for value, _ in WebhookDelivery.STATUSES}:
+                raise InvalidRequest(log_detail=f"unknown delivery status {wanted!r}"[:200])
             queryset = queryset.filter(status=wanted)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)

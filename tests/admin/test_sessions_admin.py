@@ -1,6 +1,7 @@
 """The sessions and turns admin through Django's test client: what an operator sees and what the actions do."""
 
 import json
+import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -214,7 +215,11 @@ def test_non_staff_users_cannot_reach_the_admin(make_session, db):
 def test_export_the_transcript(staff, make_session):
     session = make_session(title="Exported")
     say(session, "Tell me something")
-    response = staff.get(f"{SESSIONS}{session.pk}/transcript/")
+    # The operator follows the "Export transcript" link of the session's page (it once pointed below /change/).
+    page = staff.get(f"{SESSIONS}{session.pk}/change/").content.decode()
+    link = re.search(r'href="([^"]+)" class="ops-export"', page).group(1)
+    assert link == f"{SESSIONS}{session.pk}/transcript/"
+    response = staff.get(link)
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]
     body = json.loads(response.content)

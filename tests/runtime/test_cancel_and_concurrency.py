@@ -212,3 +212,30 @@ def test_tools_run_in_parallel_with_a_timeout(make_chat, meanwhile, settings):
     assert timeout["error"] == "Tool timed out after 1 seconds"
     assert "slow: Tool timed out after 1 seconds" in chat.last_agent_text()
     assert chat.refresh()["status"] == "idle"
+
+
+def test_deleting_a_session_mid_turn_stops_its_turn_quietly(make_model, make_chat, monkeypatch, caplog):
+    """DELETE /v1/sessions/{id} while the model streams: 204, the worker stops at its next write, and the
+    log carries no error or "taken over" warning (the deletion is not a failure)."""
+    from apps.runtime import services
+
+    slow = make_model("llmsim", api_key=None, model_id="llmsim-default?chunk_delay_ms=20")
+    chat = make_chat(model=slow)
+    original = services.TurnRunner.checkpoint
+    deleted = []
+
+    def user_deletes_after_first_delta(self, force=False):
+        if not deleted and "output.message.delta" in chat.types():
+            deleted.append(chat.client.delete(f"/v1/sessions/{chat.id}").status_code)
+        return original(self, force)
+
+    monkeypatch.setattr(services.TurnRunner, "checkpoint", user_deletes_after_first_delta)
+    chat.post(" ".join(f"word{i}" for i in range(30)))
+    with caplog.at_level("INFO", logger="everruns.runtime"):
+        chat.run()
+    assert deleted == [204]
+    assert chat.client.get(f"/v1/sessions/{chat.id}").status_code == 404
+    assert not Turn.objects.filter(session_id=chat.pk).exists()
+    runtime = [r for r in caplog.records if r.name == "everruns.runtime"]
+    assert [r.levelname for r in runtime if r.levelno >= 30] == []
+    assert any("its session was deleted" in r.getMessage() for r in runtime)

@@ -166,6 +166,13 @@ def test_unknown_delivery_is_404(api_client, receiver):
     assert response.json() == {"error": "Delivery not found", "status": 404}
 
 
+def test_an_unknown_delivery_status_filter_is_400_like_other_filters(api_client, receiver):
+    hook = create_webhook(api_client, receiver.url)
+    response = api_client.get(f"/v1/task-webhooks/{hook['id']}/deliveries", {"status": "bogus"})
+    assert response.json() == {"error": "Invalid request", "status": 400}
+    assert deliveries(api_client, hook["id"], status="failed") == []
+
+
 def test_the_secret_is_shown_once_and_encrypted_at_rest(api_client, receiver):
     hook = create_webhook(api_client, receiver.url)
     assert "secret" not in api_client.get(f"/v1/task-webhooks/{hook['id']}").json()
