@@ -34,6 +34,7 @@ from apps.capabilities.base import ToolContext
 from apps.core.exceptions import ApplicationError
 from apps.core.fields import format_ts
 from apps.core.ids import format_id, new_id, parse_id
+from apps.core.logcontext import log_context, log_context_bind
 from apps.core.usage import usage_increment_expressions
 from apps.llm.clients import (
     Finish,
@@ -202,13 +203,15 @@ class TurnRunner:
 
     # -- the turn ----------------------------------------------------------------------------------
     def run(self) -> None:
-        try:
-            self._run()
-        except TurnLost:
-            if self.session_deleted():
-                logger.info("%s: its session was deleted; stopping", self.turn_key)
-            else:
-                logger.warning("%s was taken over by another worker; stopping", self.turn_key)
+        # Every log line of the turn names it, its session and (from prepare) its organization.
+        with log_context(session_id=format_id("session", self.session_id), turn_id=self.turn_key):
+            try:
+                self._run()
+            except TurnLost:
+                if self.session_deleted():
+                    logger.info("%s: its session was deleted; stopping", self.turn_key)
+                else:
+                    logger.warning("%s was taken over by another worker; stopping", self.turn_key)
 
     def session_deleted(self) -> bool:
         """The session was deleted while this turn ran (session_delete): the turn simply stops, no error."""
@@ -240,6 +243,7 @@ class TurnRunner:
     def prepare(self) -> None:
         session = Session.objects.select_related("agent", "organization").get(pk=self.session_id)
         self.session = session
+        log_context_bind(organization_id=format_id("org", session.organization_id))
         self.agent = session.agent
         # llm.generation stores only the messages added since the previous generation (see generation_data).
         self.generation_cursor = handled_sequence(self.session_id)
@@ -445,7 +449,7 @@ class TurnRunner:
         stop = threading.Event()
 
         def produce() -> None:
-            generator = client.stream(request)
+            generator = client.stream_observed(request)  # measured: apps.core.metrics
             try:
                 for chunk in generator:
                     chunks.put(chunk)

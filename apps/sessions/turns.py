@@ -64,6 +64,7 @@ unique constraint. docs/runtime.md has the same diagram and the module split aro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -71,15 +72,19 @@ from typing import Any, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core import metrics
 from apps.core.exceptions import Conflict, NotFound, Unprocessable
 from apps.core.fields import format_ts
 from apps.core.ids import format_id, new_id, parse_id
+from apps.core.logcontext import log_fields
 from apps.core.usage import UsageFields
 
 from . import tasks
 from .event_types import EventType
 from .events import event_append
 from .models import Event, Session, Turn
+
+logger = logging.getLogger("everruns.turns")
 
 SESSION_NOT_FOUND = "Session not found"
 NOT_ACTIVE_MESSAGE = "Cannot cancel session: session is not active"
@@ -287,6 +292,7 @@ def begin(*, session: Session, turn: Turn, message: dict, now: datetime) -> None
         {"turn_id": turn_key, "input_message_id": message_id, "input_content": message_text(message.get("content"))},
         context,
     )
+    transaction.on_commit(metrics.turn_started)
 
 
 def _input_message(session_id: Any, message_id: Any) -> dict:
@@ -316,6 +322,7 @@ def _finish_unstarted_cancel(turn: Turn, now: datetime, inputs: InputCursor) -> 
     _append(session_id, EventType.OUTPUT_MESSAGE_COMPLETED, {"message": message}, context)
     _idle(session_id, now=now, turn_key=turn_key, iterations=0, usage=None, context=context)
     inputs.answered_through(session_id, last_cancellation_sequence(session_id))
+    _observe_finished(session_id, turn_key, Turn.STATUS_CANCELLED, None)  # never started: no duration
 
 
 def last_cancellation_sequence(session_id: Any) -> int:
@@ -443,6 +450,21 @@ def finish(
             context,
         )
     _idle(turn.session_id, now=now, turn_key=turn_key, iterations=iterations, usage=usage, context=context)
+    seconds = (now - turn.started_at).total_seconds() if turn.started_at else None
+    _observe_finished(turn.session_id, turn_key, status, seconds)
+
+
+def _observe_finished(session_id: Any, turn_key: str, status: str, seconds: float | None) -> None:
+    """Metrics and the log line of a turn's end, once the transition is committed."""
+    # The log context of the caller now (its organization, request or worker), for a line written at commit.
+    fields = {**log_fields(), "session_id": format_id("session", session_id), "turn_id": turn_key}
+
+    def observe() -> None:
+        metrics.turn_finished(status, seconds)
+        after = f" after {seconds:.3f} s" if seconds is not None else ""
+        logger.info("%s %s%s", turn_key, status, after, extra=fields)
+
+    transaction.on_commit(observe)
 
 
 def _idle(
