@@ -11,24 +11,36 @@ STAMP := $(VENV)/.installed
 # Development defaults for `make run` only; production reads its own environment.
 RUN_ENV := DEBUG=$${DEBUG:-1} AUTH_MODE=$${AUTH_MODE:-none} PORT=$(PORT)
 
-.PHONY: help venv install run test lint openapi migrate seed clean browser
+.PHONY: help venv install lock lock-check run test lint openapi migrate seed clean browser
 
 help:
 	@echo "make run    install, migrate, seed, serve http://127.0.0.1:$(PORT) with web + worker"
 	@echo "make test   install and run the whole suite (pytest, ruff check+format, import-linter, mypy, migrations check, OpenAPI sync)"
 	@echo "make openapi  regenerate docs/openapi.json"
+	@echo "make lock   after editing dependencies in pyproject.toml: update uv.lock and requirements*.txt"
 
 $(PY):
 	@test -n "$(PYTHON)" || { scripts/find-python.sh; exit 1; }
+	@echo "==> creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(PY)
+	@echo "==> installing dependencies into $(VENV) (the first time takes a minute or two)"
 	$(PY) scripts/requirements.py dev > $(VENV)/requirements.txt
-	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	set -o pipefail; $(PY) -m pip install --progress-bar off -r $(VENV)/requirements.txt \
+	  | { grep -E --line-buffered '^(Collecting|Successfully installed)' || true; }
 	touch $(STAMP)
 
 venv install: $(STAMP)
+
+# After changing dependencies in pyproject.toml: re-resolve uv.lock and export the hashed requirements files
+# (requirements.txt: runtime, the Dockerfile; requirements-dev.txt: + dev tools, `make run`/`make test`).
+# `make lock UPGRADE=1` also moves every pin to the newest allowed version.
+lock: $(STAMP)
+	$(VENV)/bin/uv lock --python 3.12 $(if $(UPGRADE),--upgrade)
+	$(VENV)/bin/uv export --locked --no-dev --no-emit-project --format requirements-txt --no-header --quiet -o requirements.txt
+	$(VENV)/bin/uv export --locked --no-emit-project --format requirements-txt --no-header --quiet -o requirements-dev.txt
 
 migrate: $(STAMP)
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
@@ -38,10 +50,22 @@ seed: $(STAMP)
 
 run: $(STAMP)
 	@mkdir -p var
+	@echo "==> applying database migrations"
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	@echo "==> seeding (simulated model, demo agent, admin user from DJANGO_SUPERUSER_*)"
 	$(RUN_ENV) $(PY) manage.py seed
+	@echo "==> collecting static files"
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "==> starting web and worker"
 	@$(RUN_ENV) exec scripts/run.sh
+
+# uv.lock matches pyproject.toml and the requirements files match uv.lock (no network needed).
+lock-check: $(STAMP)
+	$(VENV)/bin/uv lock --check --offline --python 3.12 --quiet
+	diff -q requirements.txt <($(VENV)/bin/uv export --locked --offline --no-dev --no-emit-project --format requirements-txt --no-header --quiet) \
+	  || { echo "requirements.txt is out of date: run 'make lock'"; exit 1; }
+	diff -q requirements-dev.txt <($(VENV)/bin/uv export --locked --offline --no-emit-project --format requirements-txt --no-header --quiet) \
+	  || { echo "requirements-dev.txt is out of date: run 'make lock'"; exit 1; }
 
 # The browser tests (tests/admin/browser) drive Debian's chromium; installed here when missing, a no-op otherwise.
 browser:

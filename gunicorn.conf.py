@@ -45,6 +45,53 @@ accesslog = os.environ.get("WEB_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 
+# Logs: the application's format (LOG_FORMAT, everruns/settings.py: json without DEBUG, text with it) for
+# gunicorn's own lines and its access log. JSON access lines carry method, path (no query string), status,
+# duration_ms, bytes, remote_addr, user_agent and the request's request_id / organization_id / session_id,
+# which the application records in the WSGI environ (apps.core.logcontext.AccessJsonFormatter).
+_debug = os.environ.get("DEBUG", "").strip().lower() in {"1", "true", "yes", "on"}
+_log_format = os.environ.get("LOG_FORMAT", "text" if _debug else "json").strip().lower()
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({everruns.request_id}e)s'
+if _log_format == "json":
+    _level = loglevel.upper()
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {"()": "apps.core.logcontext.JsonFormatter"},
+            "access": {"()": "apps.core.logcontext.AccessJsonFormatter"},
+        },
+        "handlers": {
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "access_console": {"class": "logging.StreamHandler", "formatter": "access", "stream": "ext://sys.stdout"},
+        },
+        # gunicorn merges this over its defaults, whose root logger names a handler of its own: replaced here.
+        "root": {"level": _level, "handlers": ["error_console"]},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error_console"], "level": _level, "propagate": False},
+            "gunicorn.access": {"handlers": ["access_console"], "level": "INFO", "propagate": False},
+        },
+    }
+    if not accesslog:
+        logconfig_dict["loggers"]["gunicorn.access"]["handlers"] = []
+
+# Prometheus multiprocess mode (apps/core/metrics.py): every worker process writes its samples into one
+# directory and a scrape of any of them aggregates all. A fresh directory per server unless the environment
+# names one (scripts/run.sh, so `make run`'s task worker writes beside the web; the compose file, a volume
+# shared with the worker container): a named directory must be emptied before the server starts.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="everruns-prometheus-")
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges (open SSE streams) stop counting (prometheus-client multiprocess mode)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 # Web processes share PostgreSQL's max_connections (100 by default) across up to workers x threads
 # request threads: a per-process pool bounds them (everruns/settings.py, DB_POOL_MAX_SIZE; ignored on SQLite).
 # Without it every thread that ever served a request keeps its own connection and a burst of requests
@@ -76,3 +123,25 @@ def post_worker_init(worker):
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
         signal.signal(signum, wrap(signal.getsignal(signum)))
+
+
+def worker_exit(server, worker):
+    """A stopping worker process skips the garbage collector's pass over the whole heap at teardown.
+
+    By now gunicorn has finished the worker's graceful part (requests served or cut at graceful_timeout, SSE
+    streams told to disconnect). What was left is CPython's finalization of a fully loaded Django process,
+    1-1.5 s of pure CPU per worker on this machine (gc over every module's objects), which made `make run`
+    and every deploy wait seconds on SIGTERM. gc.freeze() moves every object to the permanent generation the
+    final collection skips: the process exits in ~0.1 s, with its exit status and atexit handlers intact.
+    gunicorn also calls this hook in the master for a worker already gone: harmless there.
+    """
+    import gc
+
+    gc.freeze()
+
+
+def on_exit(server):
+    """The master likewise (it loaded apps.core for the JSON error pages and the log formatters)."""
+    import gc
+
+    gc.freeze()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -87,6 +88,14 @@ if not SECRET_KEY:
 VERSION = "0.2.0"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Cross-origin browser clients (contract 4.1 names CORS_ALLOWED_ORIGINS): django-cors-headers. Exact origins
+# ("https://app.example.com"), none by default; credentials allowed, since the browser clients authenticate
+# with the auth cookies (contract 4.4). A listed origin may read X-Request-Id.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_ALLOW_CREDENTIALS = True
+CORS_EXPOSE_HEADERS = ["X-Request-Id"]
+CORS_ALLOW_HEADERS = [*cors_default_headers, "last-event-id", "x-request-id"]  # SSE resume; the caller's own id
+CORS_PREFLIGHT_MAX_AGE = env_int("CORS_PREFLIGHT_MAX_AGE", 86400)
 # Mount the whole API under an extra prefix (contract 1.1), e.g. "api" -> /api/v1/agents.
 API_PREFIX = env("API_PREFIX", "").strip("/")
 
@@ -103,6 +112,7 @@ INSTALLED_APPS = [
     # Before django_tasks_db: its `db_worker` command (outage-proof, apps/runtime/management) wins.
     "apps.runtime",
     "django_tasks_db",
+    "corsheaders",
     "apps.core",
     "apps.accounts",
     "apps.capabilities",
@@ -117,11 +127,15 @@ INSTALLED_APPS = [
     "apps.idempotency",
     "apps.webhooks",
     "apps.schedules",
+    "apps.usage",
 ]
 
 MIDDLEWARE = [
+    "apps.core.metrics.MetricsMiddleware",  # outermost: counts every response (docs/deploy.md "Metrics")
     "apps.core.middleware.RequestIdMiddleware",
-    # Second, so it keeps (and replays) the response every inner layer produced (docs/automation.md).
+    # Before anything that may answer (CommonMiddleware's redirects, CSRF): preflights and errors get CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
+    # Inside request id and CORS: keeps (and replays) the response every inner layer produced (docs/automation.md).
     "apps.idempotency.middleware.IdempotencyKeyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -301,13 +315,26 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
 }
 
 # --------------------------------------------------------------------------- tasks / runtime
-TASKS = {
-    "default": {
-        "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+# The task queue that carries turns to workers (docs/deploy.md "Scaling out"): the database queue by default
+# (django-tasks-db, workers: `manage.py db_worker`), or Redis (django-tasks-redis, a Redis Streams consumer
+# group; workers: `manage.py run_redis_tasks --continuous`) with TASKS_BACKEND=django_tasks_redis.backends.
+# RedisTaskBackend and TASKS_REDIS_URL. Turn guarantees (one turn per session, order, crash recovery) live in
+# the database either way (apps.sessions.turns, apps.runtime.scheduling); the queue only says "look at session X".
+TASKS_BACKEND = env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+TASKS: dict[str, dict[str, Any]] = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
+if TASKS_BACKEND.startswith("django_tasks_redis"):
+    INSTALLED_APPS.append("django_tasks_redis")  # its worker command (and a read-only admin of the queue)
+    TASKS["default"]["OPTIONS"] = {
+        "REDIS_URL": env("TASKS_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "REDIS_KEY_PREFIX": env("TASKS_REDIS_KEY_PREFIX", "everruns"),
+        # A task whose worker died unacknowledged is delivered again after this long (the turn itself is
+        # resumed sooner, by the lease: RUNTIME_TURN_LEASE_SECS).
+        "REDIS_CLAIM_TIMEOUT": env_int("TASKS_REDIS_CLAIM_TIMEOUT_SECS", 300),
     }
-}
 RUNTIME_MAX_ITERATIONS = env_int("RUNTIME_MAX_ITERATIONS", 100)
+# GET /ready answers 503 unless a task worker beat within the liveness window (docs/deploy.md); off for a
+# deployment whose web processes should take traffic while no worker runs.
+READY_REQUIRE_WORKER = env_bool("READY_REQUIRE_WORKER", True)
 RUNTIME_TOOL_TIMEOUT_SECS = env_int("RUNTIME_TOOL_TIMEOUT_SECS", 60)
 RUNTIME_LLM_MAX_RETRIES = env_int("RUNTIME_LLM_MAX_RETRIES", 3)
 
@@ -322,17 +349,30 @@ DEFAULT_OPENAI_API_KEY = env("DEFAULT_OPENAI_API_KEY")
 DEFAULT_ANTHROPIC_API_KEY = env("DEFAULT_ANTHROPIC_API_KEY")
 WEB_FETCH_ALLOW_PRIVATE = env_bool("WEB_FETCH_ALLOW_PRIVATE", False)
 
+# --------------------------------------------------------------------------- metrics (apps/core/metrics.py)
+# GET /metrics (Prometheus): allowed with `Authorization: Bearer <METRICS_TOKEN>` or from an address in
+# METRICS_ALLOWED_IPS (addresses or networks, e.g. "10.0.0.0/8,127.0.0.1"). Neither set: 404 (open under DEBUG).
+METRICS_TOKEN = env("METRICS_TOKEN")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS")
+
 # --------------------------------------------------------------------------- logging
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
+# `json` (one object per line: time, level, logger, message, request_id, organization_id, session_id, turn_id,
+# python-json-logger) for log collectors; `text` for people. Default: text with DEBUG, json without.
+# gunicorn.conf.py formats gunicorn's own and access logs the same way (docs/deploy.md "Logs").
+LOG_FORMAT = env("LOG_FORMAT", "text" if DEBUG else "json").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "apps.core.middleware.RequestIdLogFilter"}},
+    "filters": {"log_context": {"()": "apps.core.logcontext.LogContextFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [request_id=%(request_id)s] %(message)s"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [request_id=%(request_id)s] %(message)s"},
+        "json": {"()": "apps.core.logcontext.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["log_context"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -429,6 +469,9 @@ SSE_DB_CONCURRENCY = env_int("SSE_DB_CONCURRENCY", 8)
 # 169.254.169.254, ...) is refused at call time (model sync and turns). Turn on for self-hosted models
 # (Ollama/vLLM on the private network) when every organization admin is trusted.
 LLM_ALLOW_PRIVATE_BASE_URLS = env_bool("LLM_ALLOW_PRIVATE_BASE_URLS", False)
+# A user's own provider key (/v1/user/connections) goes only to official endpoints unless this is on: with
+# it, any base URL an organization admin configured receives its members' keys (apps.llm.services.connections).
+LLM_CONNECTIONS_ANY_BASE_URL = env_bool("LLM_CONNECTIONS_ANY_BASE_URL", False)
 
 # ------------------------------------------------ MCP servers (apps/mcp, docs/agents.md "MCP servers")
 # Off: an MCP server URL that resolves to a private, loopback or link-local address is refused (at create/update

@@ -1,4 +1,4 @@
-"""URL wiring: /health, /v1/… (all apps' routes in one flat list), OpenAPI + Swagger UI, admin, JSON error handlers."""
+"""URL wiring: /health, /ready, /v1/… (all apps' routes in one flat list), OpenAPI + Swagger UI, admin, JSON errors."""
 
 from importlib import import_module
 
@@ -7,7 +7,8 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
-from apps.core.views import health, not_found
+from apps.core.metrics import metrics_view
+from apps.core.views import health, not_found, ready
 
 # The /v1 routes of every app in one flat list. Django tries patterns in order, and each include()
 # that does not match raises and catches an exception: with one include per app, resolving
@@ -24,6 +25,7 @@ V1_APPS = (
     "files",
     "webhooks",
     "schedules",
+    "usage",
     "healthchecks",
     "mcp",
     "skills",
@@ -32,6 +34,8 @@ v1 = [pattern for app in V1_APPS for pattern in import_module(f"apps.{app}.urls"
 
 api: list[URLPattern | URLResolver] = [
     path("health", health, name="health"),
+    path("ready", ready, name="ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("v1/", include(v1)),
     path("api-doc/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi-schema"),
     path("swagger-ui/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),

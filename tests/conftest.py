@@ -197,3 +197,28 @@ def bearer_client_for(access_token_for):
         return client
 
     return _make
+
+
+@pytest.fixture
+def json_log():
+    """The project's console handler (JSON format, context filter) writing into a buffer; returns the lines."""
+    import io
+    import json
+    import logging
+    import logging.config
+
+    from django.conf import settings as django_settings
+
+    config = django_settings.LOGGING
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    formatter_config = dict(config["formatters"]["json"])
+    handler.setFormatter(logging.config.DictConfigurator({}).configure_custom(formatter_config))
+    handler.addFilter(logging.config.DictConfigurator({}).configure_custom(dict(config["filters"]["log_context"])))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    old_level = root.level
+    root.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    root.removeHandler(handler)
+    root.setLevel(old_level)

@@ -124,6 +124,13 @@ def _skill(org) -> str:
     name = f"matrix-{uuid.uuid4().hex[:8]}"
     skill = Skill.objects.create(organization=org, name=name, description="d", version="1", skill_md="---")
     return format_id("skill", skill.pk)
+def _budget(org) -> str:
+    from apps.usage.models import Budget
+
+    budget = Budget.objects.create(
+        organization=org, subject_type="organization", subject_id=org.pk, currency="usd", limit=1
+    )
+    return format_id("bdgt", budget.pk)
 
 
 def _org(org) -> str:
@@ -201,6 +208,7 @@ FACTORIES: dict[str, Callable] = {
     "provider": _provider,
     "model": _model,
     "api_key": _api_key,
+    "bdgt": _budget,
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
@@ -220,6 +228,7 @@ MISSING_IDS: dict[str, Callable[[], str]] = {
     "provider": lambda: format_id("provider", uuid7()),
     "model": lambda: format_id("model", uuid7()),
     "api_key": lambda: str(uuid.uuid4()),
+    "bdgt": lambda: format_id("bdgt", uuid7()),
 }
 # URL kwarg -> kind (`pk` uses the viewset's `id_prefix`).
 KWARG_KINDS = {
@@ -238,7 +247,7 @@ KWARG_KINDS = {
     "delivery_id": "webhook_delivery",
 }
 # Kwargs that are not organization-owned rows: a fixed, valid value.
-FIXED_VALUES = {"path": "notes.txt"}
+FIXED_VALUES = {"path": "notes.txt", "provider": "openai"}  # provider: a type (user connections)
 # Views whose `pk` names something global (not org-owned): the value to use.
 GLOBAL_PK_VIEWS = {"CapabilityViewSet": "current_time"}
 

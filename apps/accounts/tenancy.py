@@ -21,6 +21,7 @@ from rest_framework.request import Request
 
 from apps.core import ids
 from apps.core.exceptions import Forbidden
+from apps.core.logcontext import log_context_bind
 
 from .models import Membership, Organization, User
 
@@ -65,6 +66,8 @@ def attach_membership(request: HttpRequest | Request, membership: Membership) ->
     django_request: Any = getattr(request, "_request", request)  # membership/organization are our own attributes
     django_request.membership = membership
     django_request.organization = membership.organization
+    # The request's log lines (and its access log line) name the organization it acts in.
+    log_context_bind(django_request.META, organization_id=ids.format_id("org", membership.organization_id))
 
 
 def attach_organization(request: HttpRequest | Request, user: User, organization: Organization | None = None) -> None:

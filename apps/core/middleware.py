@@ -1,6 +1,5 @@
 """Request ids, the request-size guard and the last line of defence for the error envelope."""
 
-import contextvars
 import json
 import logging
 import re
@@ -11,25 +10,17 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 from .errors import error_response, message_for_status
+from .logcontext import log_context, log_context_bind, log_fields
 from .textsafety import query_is_storable
 
 logger = logging.getLogger("everruns.request")
 
-_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_SESSION_ID = re.compile(r"^session_[0-9a-f]{32}$")
 
 
 def current_request_id() -> str:
-    return _request_id.get()
-
-
-class RequestIdLogFilter(logging.Filter):
-    """Stamps every log record with the id of the request being served ('-' outside requests)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id"):
-            record.request_id = _request_id.get()
-        return True
+    return log_fields().get("request_id", "-")
 
 
 def release_drf_cycles(response: HttpResponse) -> None:
@@ -80,12 +71,10 @@ class RequestIdMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = _request_id.set(request_id)
-        try:
+        # Every log line of this request carries its id (apps.core.logcontext), and so does its access log line.
+        with log_context(request.META, request_id=request_id):
             response = self._guard_request(request) or self.get_response(request)
             response = self._ensure_json_error(request, response)
-        finally:
-            _request_id.reset(token)
         response["X-Request-Id"] = request_id
         release_drf_cycles(response)
         return response
@@ -121,6 +110,13 @@ class RequestIdMiddleware:
             if header in response:
                 replacement[header] = response[header]
         return replacement
+
+    def process_view(self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict) -> None:
+        """A request about one session (/v1/sessions/{id}/…) logs its id."""
+        route = getattr(request.resolver_match, "route", "") or ""
+        session_id = view_kwargs.get("session_id") or (view_kwargs.get("pk") if "v1/sessions/" in route else None)
+        if isinstance(session_id, str) and _SESSION_ID.match(session_id):
+            log_context_bind(request.META, session_id=session_id)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
         """Exceptions escaping non-DRF views become the envelope even under DEBUG."""

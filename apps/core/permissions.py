@@ -35,6 +35,12 @@ def request_organization(request):
     return request_membership(request).organization
 
 
+def request_user(request):
+    """The authenticated User of this request, or None."""
+    user = getattr(request, "user", None)
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
 def user_is_admin(request: Request) -> bool:
     """Admin = Django superuser, or admin/owner of the organization the request acts in."""
     user = getattr(request, "user", None)

@@ -13,7 +13,7 @@ from apps.core.exceptions import ApplicationError
 
 from . import crypto, services
 from .clients.base import provider_type_choices
-from .models import LlmModel, LlmProvider
+from .models import LlmModel, LlmProvider, UserConnection
 
 
 class LlmProviderAdminForm(forms.ModelForm):
@@ -142,6 +142,9 @@ class LlmModelAdminForm(forms.ModelForm):
             "source",
             "status",
             "is_stale",
+            "input_price_per_mtok",
+            "output_price_per_mtok",
+            "cached_input_price_per_mtok",
         ]
 
     def validate_constraints(self):
@@ -180,3 +183,19 @@ class LlmModelAdmin(admin.ModelAdmin):
         if obj.is_default:
             services.llm_model_clear_default(provider_id=obj.provider_id, keep_pk=obj.pk)
         super().save_model(request, obj, form, change)
+
+
+@admin.register(UserConnection)
+class UserConnectionAdmin(admin.ModelAdmin):
+    """Users' own provider keys: who and which provider only; the key is never shown."""
+
+    list_display = ["user", "provider", "created_at", "updated_at"]
+    search_fields = ["user__email", "provider"]
+    fields = ["user", "provider", "created_at", "updated_at"]
+    readonly_fields = ["user", "provider", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,9 +1,12 @@
 """LLM providers and models (contract 3.6, 3.7)."""
 
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from apps.core.ids import format_id
+from apps.core.ids import format_id, uuid7
 from apps.core.models import PublicModel
 
 from .validators import validate_base_url
@@ -56,6 +59,18 @@ class LlmModel(PublicModel):
     status = models.CharField(max_length=16, choices=STATUSES, default="active")
     # A discovered model that the latest sync did not return (contract 3.7).
     is_stale = models.BooleanField(default=False)
+    # Prices in USD per million tokens (docs/usage.md). Null: the catalogue's price for the model, else 0.
+    # Input is the uncached prompt; cached input is tokens read from the prompt cache (cache writes are
+    # billed as input). Decimal end to end: a call's cost is exact.
+    input_price_per_mtok = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
+    output_price_per_mtok = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
+    cached_input_price_per_mtok = models.DecimalField(
+        max_digits=14, decimal_places=6, null=True, blank=True, validators=[MinValueValidator(Decimal(0))]
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -68,3 +83,26 @@ class LlmModel(PublicModel):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class UserConnection(models.Model):
+    """A user's own credential for a provider type (`/v1/user/connections`), encrypted like provider keys.
+
+    Used by a turn of a session the user owns when the organization's provider for the model has no key of
+    its own (apps.llm.services.keys.provider_api_key). Never returned by the API, never logged.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="llm_connections")
+    provider = models.CharField(max_length=32)  # a provider type of the client registry
+    api_key_encrypted = models.TextField(editable=False)
+    api_key_key_id = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["provider", "id"]
+        constraints = [models.UniqueConstraint(fields=["user", "provider"], name="one_connection_per_provider")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} connection of {self.user_id}"

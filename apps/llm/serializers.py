@@ -1,5 +1,7 @@
 """Request and response shapes of /v1/llm-providers and /v1/llm-models (contract 3.6, 3.7)."""
 
+from decimal import Decimal
+
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -127,10 +129,20 @@ class LlmModelSerializer(serializers.ModelSerializer):
             "source",
             "status",
             "is_stale",
+            "input_price_per_mtok",
+            "output_price_per_mtok",
+            "cached_input_price_per_mtok",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+
+def price_field() -> serializers.DecimalField:
+    """A price in USD per million tokens: a decimal string or number, >= 0; null = the catalogue's price."""
+    return serializers.DecimalField(
+        max_digits=14, decimal_places=6, min_value=Decimal(0), allow_null=True, required=False
+    )
 
 
 class StrictFloatField(serializers.FloatField):
@@ -247,6 +259,9 @@ class LlmModelCreateSerializer(ReadOnlyProfileFieldsMixin, serializers.Serialize
     is_default = StrictBooleanField(required=False)
     is_favorite = StrictBooleanField(required=False)
     status = serializers.ChoiceField(choices=STATUSES, required=False)
+    input_price_per_mtok = price_field()
+    output_price_per_mtok = price_field()
+    cached_input_price_per_mtok = price_field()
 
 
 class LlmModelUpdateSerializer(PartialMixin, LlmModelCreateSerializer):
@@ -389,3 +404,29 @@ class ProvidersConfigSerializer(ResourceConfigSerializer):
     """ProvidersConfigResponse: the caller's policies and each provider type's credential form."""
 
     drivers = DriverCredentialInfoSerializer(many=True)
+
+
+# --------------------------------------------------------------------------- /v1/user/connections
+class ConnectionSetSerializer(serializers.Serializer):
+    api_key = StrictCharField(max_length=4096, write_only=True)
+
+
+class ConnectionSerializer(serializers.Serializer):
+    """A user's connection to a provider; the key itself is never returned."""
+
+    provider = serializers.CharField()
+    connection_type = serializers.SerializerMethodField()
+    connected_at = TimestampField(source="created_at")
+    created_at = TimestampField()
+    updated_at = TimestampField()
+    provider_username = serializers.SerializerMethodField()
+    scopes = serializers.SerializerMethodField()
+
+    def get_connection_type(self, obj) -> str:
+        return "api_key"
+
+    def get_provider_username(self, obj) -> str | None:
+        return None
+
+    def get_scopes(self, obj) -> str | None:
+        return None

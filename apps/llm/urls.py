@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .connection_views import UserConnectionListView, UserConnectionView
 from .views import LlmModelViewSet, LlmProviderViewSet, ModelViewSet, ProviderViewSet
 
 app_name = "llm"
@@ -11,4 +13,8 @@ router.register("llm-models", LlmModelViewSet, basename="llmmodel")
 router.register("providers", ProviderViewSet, basename="provider")
 router.register("models", ModelViewSet, basename="model")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("user/connections", UserConnectionListView.as_view(), name="user-connection-list"),
+    path("user/connections/<str:provider>", UserConnectionView.as_view(), name="user-connection"),
+    *router.urls,
+]

@@ -34,6 +34,7 @@ from apps.capabilities.base import ToolContext
 from apps.core.exceptions import ApplicationError
 from apps.core.fields import format_ts
 from apps.core.ids import format_id, new_id, parse_id
+from apps.core.logcontext import log_context, log_context_bind
 from apps.core.usage import usage_increment_expressions
 from apps.harnesses import resolve
 from apps.harnesses.resolve import session_base_config
@@ -59,6 +60,8 @@ from apps.sessions.models import Event, Session, Turn
 from apps.sessions.secrets import secrets_for_tools
 from apps.sessions.services import message_text, preview_text
 from apps.sessions.tasks import enqueue_turn
+from apps.usage.budgets import EXCEEDED_MESSAGE, budget_exceeded_notify, budget_gate, budget_holds_release
+from apps.usage.services import usage_record
 
 from .control import TurnCancelled, TurnFailed, TurnLost
 from .conversation import History, build_history
@@ -74,6 +77,8 @@ ERROR_MESSAGE = "I encountered an error while processing your request. Please tr
 ERROR_EVENT_TEXT = "An error occurred while processing your request."
 CANCEL_MESSAGE = turns.CANCELLED_MESSAGE
 MAX_ITERATIONS_EVENT_TEXT = "Maximum number of iterations reached"
+BUDGET_EXCEEDED = "budget_exceeded"  # error_code of a turn a budget stopped
+BUDGET_STOP_MESSAGE = "I stopped because a budget for this work is used up."
 MAX_TURNS_PER_CALL = 50  # follow-up turns one task runs before handing over (keeps a worker fair)
 
 
@@ -202,13 +207,15 @@ class TurnRunner:
 
     # -- the turn ----------------------------------------------------------------------------------
     def run(self) -> None:
-        try:
-            self._run()
-        except TurnLost:
-            if self.session_deleted():
-                logger.info("%s: its session was deleted; stopping", self.turn_key)
-            else:
-                logger.warning("%s was taken over by another worker; stopping", self.turn_key)
+        # Every log line of the turn names it, its session and (from prepare) its organization.
+        with log_context(session_id=format_id("session", self.session_id), turn_id=self.turn_key):
+            try:
+                self._run()
+            except TurnLost:
+                if self.session_deleted():
+                    logger.info("%s: its session was deleted; stopping", self.turn_key)
+                else:
+                    logger.warning("%s was taken over by another worker; stopping", self.turn_key)
 
     def session_deleted(self) -> bool:
         """The session was deleted while this turn ran (session_delete): the turn simply stops, no error."""
@@ -234,12 +241,15 @@ class TurnRunner:
             # A bug must not leave the session active: end the turn like an LLM failure.
             logger.exception("%s failed unexpectedly", self.turn_key)
             self.finish_failed("internal_error", f"{type(exc).__name__}: {exc}")
+        finally:
+            budget_holds_release(turn=self.turn)  # none of this turn's model calls is in flight any more
 
     def prepare(self) -> None:
         session = Session.objects.select_related("agent", "organization", "agent_version", "harness").get(
             pk=self.session_id
         )
         self.session = session
+        log_context_bind(organization_id=format_id("org", session.organization_id))
         self.agent = session.agent
         # llm.generation stores only the messages added since the previous generation (see generation_data).
         self.generation_cursor = handled_sequence(self.session_id)
@@ -308,10 +318,22 @@ class TurnRunner:
             self.checkpoint(force=True)
             if self.iterations >= max_iterations:
                 raise TurnFailed("max_iterations", f"{MAX_ITERATIONS_EVENT_TEXT} ({max_iterations})")
+            self.budget_gate()
             calls = self.reason()
             if not calls:
                 return
             self.act(calls)
+
+    def budget_gate(self) -> None:
+        """Before every model call (apps.usage.budgets.budget_gate): wait while calls in flight could use up
+        what a budget has left; stop the turn (failed, with the reason) when a budget is exhausted."""
+        while (verdict := budget_gate(session=self.session, turn=self.turn)).action == "wait":
+            self.sleep(self.check_interval)
+        if verdict.action == "stop":
+            with transaction.atomic():
+                self.own()
+                budget_exceeded_notify(session=self.session, verdict=verdict, turn_id=self.turn_key)
+            raise TurnFailed(BUDGET_EXCEEDED, verdict.message or EXCEEDED_MESSAGE)
 
     def resume(self) -> bool:
         """After a crash: finish the interrupted step. True when the turn's work is already done.
@@ -436,7 +458,8 @@ class TurnRunner:
             provider_base_url_check(model.provider)  # SSRF policy for org-chosen base URLs
         except ApplicationError as exc:
             raise ProviderError(exc.message, permanent=True) from exc
-        return build_client(provider_settings(model.provider, model.model_id))
+        # The session owner's own connection stands in when the provider has no key (docs/usage.md).
+        return build_client(provider_settings(model.provider, model.model_id, user_id=self.session.created_by_id))
 
     def stream(self, request: LLMRequest, span: str) -> StepResult:
         """Call the model; stream deltas as events (batched), checking cancel while waiting."""
@@ -445,7 +468,7 @@ class TurnRunner:
         stop = threading.Event()
 
         def produce() -> None:
-            generator = client.stream(request)
+            generator = client.stream_observed(request)  # measured: apps.core.metrics
             try:
                 for chunk in generator:
                     chunks.put(chunk)
@@ -638,6 +661,8 @@ class TurnRunner:
                 {"metadata": self.model_metadata(), "usage": usage},
                 self.context(reason_span),
             )
+            if self.model is not None:
+                usage_record(session=self.session, turn=self.turn, model=self.model, usage=usage)
             session_updates = usage_increment_expressions(usage)
             if usage:
                 type(self.agent).objects.filter(pk=self.agent.pk).update(**usage_increment_expressions(usage))
@@ -855,12 +880,16 @@ class TurnRunner:
                     f"I stopped because I reached the maximum number of steps "
                     f"({self.max_iterations()}) for one request."
                 )
+            elif error_code == BUDGET_EXCEEDED:
+                text = BUDGET_STOP_MESSAGE
             self.emit_message(
                 EventType.OUTPUT_MESSAGE_COMPLETED,
                 self.agent_message([{"type": "text", "text": text}]),
                 {"metadata": self.model_metadata()},
             )
             public_error = MAX_ITERATIONS_EVENT_TEXT if error_code == "max_iterations" else ERROR_EVENT_TEXT
+            if error_code == BUDGET_EXCEEDED:
+                public_error = detail  # which budget and what is left: ids and numbers, safe to show
             turns.finish(
                 turn=self.turn,
                 worker_id=self.worker_id,

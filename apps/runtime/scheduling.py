@@ -122,12 +122,16 @@ class Lease:
 
 
 # --------------------------------------------------------------------------- recovery
+def _queue_inspectable() -> bool:
+    """Whether the task queue can say if a session's task is pending (the database queue can, Redis cannot)."""
+    return str(settings.TASKS.get("default", {}).get("BACKEND", "")).startswith("django_tasks_db")
+
+
 def _task_pending(session_id: Any) -> bool:
-    """Whether a run_turn task for the session is waiting or running (django_tasks_db only; other
-    backends cannot be asked, so they count as pending and queued turns are left to them)."""
-    backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
-    if not backend.startswith("django_tasks_db"):
-        return True
+    """Whether a run_turn task for the session is waiting or running. Other backends than django_tasks_db
+    cannot be asked: there a queued turn past its (longer) grace is enqueued again (a duplicate is harmless)."""
+    if not _queue_inspectable():
+        return False
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects.filter(
@@ -156,7 +160,10 @@ def turns_recover_stale() -> int:
     task_results_settle_dead()
     now = timezone.now()
     stale_before = now - timedelta(seconds=lease_seconds())
-    grace_before = now - timedelta(seconds=enqueue_grace_seconds())
+    # A queue that cannot be asked gets a longer grace: a queued turn is re-enqueued at most once per
+    # 4 leases there, so a backlog is not flooded with duplicates (docs/deploy.md "Scaling out").
+    grace = enqueue_grace_seconds() if _queue_inspectable() else max(4 * lease_seconds(), enqueue_grace_seconds())
+    grace_before = now - timedelta(seconds=grace)
     requeued = 0
     stale = Turn.objects.filter(status=Turn.STATUS_RUNNING, heartbeat_at__lt=stale_before)
     for pk, session_id, heartbeat in stale.values_list("pk", "session_id", "heartbeat_at"):

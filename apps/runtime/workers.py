@@ -4,8 +4,9 @@ django_tasks_db marks a task row RUNNING when a worker claims it and only the sa
 so the row of a SIGKILLed (OOM-killed, machine lost) worker stays RUNNING forever. The turn itself is
 resumed through its own lease (apps.runtime.scheduling.turns_recover_stale); this module settles the row:
 
-- each db_worker process registers a `WorkerProcess` row inside the transaction that claims a task (a
-  post_save of DBTaskResult.claim), recording the db_worker id the row carries in `worker_ids`;
+- each db_worker process registers a `WorkerProcess` row when it starts (its first heartbeat: GET /ready looks
+  for one) and records, inside the transaction that claims a task (a post_save of DBTaskResult.claim), the
+  db_worker id the row carries in `worker_ids`;
 - its recovery thread refreshes `heartbeat_at` every RUNTIME_RECOVERY_INTERVAL_SECS (a thread of its own,
   so a busy turn does not stop it);
 - a database outage neither kills a worker nor floods its log (`OutageLog`, and the `db_worker` command of
@@ -27,6 +28,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, connections, transaction
 from django.utils import timezone
+
+from apps.core import metrics
 
 from .control import WorkerLost
 from .models import WorkerProcess
@@ -85,11 +88,23 @@ def on_task_result_saved(sender, instance, update_fields=None, **kwargs) -> None
 def worker_process_beat() -> None:
     """Refresh this process's heartbeat (re-registering it if a sweep had removed it).
 
-    Nothing before the first claim: a process that never ran a task has no row to vouch for.
+    From the start, before any claim: GET /ready asks for a recent worker heartbeat (`worker_ready`). A row
+    without `task_worker_id` vouches for no task row; the sweep forgets it once it is stale.
     """
-    if _process["key"] is None or _process["task_worker_id"] is None:
+    if _process["key"] is None:
         return
     _upsert(_process["task_worker_id"])
+    metrics.worker_heartbeat()
+
+
+def worker_ready() -> str | None:
+    """Readiness check "worker" (apps.core.readiness): some worker process beat within the liveness window."""
+    if not getattr(settings, "READY_REQUIRE_WORKER", True):
+        return None
+    window = liveness_window_seconds()
+    if WorkerProcess.objects.filter(heartbeat_at__gte=timezone.now() - timedelta(seconds=window)).exists():
+        return None
+    return f"no task worker heartbeat in the last {window:g} s"
 
 
 def task_results_settle_dead() -> int:
@@ -100,12 +115,14 @@ def task_results_settle_dead() -> int:
     liveness window; each row is re-read locked and still RUNNING before it changes. Dead processes whose
     rows are all settled are forgotten (a process that was only frozen re-registers at its next beat).
     """
+    stale_before = timezone.now() - timedelta(seconds=liveness_window_seconds())
+    # Dead processes that never claimed a task own no row: forget them.
+    WorkerProcess.objects.filter(task_worker_id__isnull=True, heartbeat_at__lt=stale_before).delete()
     backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
     if not backend.startswith("django_tasks_db"):
         return 0
     from django_tasks_db.models import DBTaskResult
 
-    stale_before = timezone.now() - timedelta(seconds=liveness_window_seconds())
     registered = WorkerProcess.objects.filter(task_worker_id__isnull=False)
     dead = dict(registered.filter(heartbeat_at__lt=stale_before).values_list("task_worker_id", "key"))
     # A db_worker id that a live process also carries (a fixed --worker-id reused after a restart) is
@@ -165,3 +182,42 @@ def database_reachable() -> bool:
     except DATABASE_ERRORS:
         connections.close_all()
         return False
+
+
+def metrics_collect():
+    """Scrape-time metrics from the database (apps.core.metrics): queue depth, open turns, live workers."""
+    from django.db.models import Count, Max
+    from prometheus_client.core import GaugeMetricFamily
+
+    from apps.sessions.models import Turn
+
+    turns = GaugeMetricFamily(
+        "everruns_turns_open", "Open turns by status (queued = waiting for a worker)", labels=["status"]
+    )
+    counts = dict(
+        Turn.objects.filter(status__in=Turn.OPEN_STATUSES).order_by().values_list("status").annotate(n=Count("pk"))
+    )
+    for status in Turn.OPEN_STATUSES:
+        turns.add_metric([status], counts.get(status, 0))
+    yield turns
+    backend = str(settings.TASKS.get("default", {}).get("BACKEND", ""))
+    if backend.startswith("django_tasks_db"):
+        from django_tasks_db.models import DBTaskResult
+
+        depth = GaugeMetricFamily("everruns_task_queue_depth", "Tasks waiting for a worker, by queue", labels=["queue"])
+        ready = DBTaskResult.objects.filter(status="READY").order_by().values_list("queue_name").annotate(n=Count("pk"))
+        for queue_name, count in ready:
+            depth.add_metric([queue_name], count)
+        yield depth
+    now = timezone.now()
+    fresh = WorkerProcess.objects.filter(heartbeat_at__gte=now - timedelta(seconds=liveness_window_seconds()))
+    yield GaugeMetricFamily(
+        "everruns_workers_live", "Task worker processes with a recent heartbeat", value=fresh.count()
+    )
+    last = WorkerProcess.objects.aggregate(last=Max("heartbeat_at"))["last"]
+    if last is not None:
+        yield GaugeMetricFamily(
+            "everruns_worker_last_heartbeat_age_seconds",
+            "Seconds since the most recent heartbeat of any task worker",
+            value=max(0.0, (now - last).total_seconds()),
+        )

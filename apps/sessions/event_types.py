@@ -64,6 +64,8 @@ class EventType(StrEnum):
     FILE_COPIED = "file.copied"
     TURN_PAUSED = "turn.paused"
     TURN_RESUMED = "turn.resumed"
+    BUDGET_WARNING = "budget.warning"
+    BUDGET_EXCEEDED = "budget.exceeded"
     INTERNAL_CHECKPOINT = "internal.checkpoint"
 
     @property
@@ -80,6 +82,7 @@ class EventType(StrEnum):
 
 
 _TURN = "turn_id"
+_BUDGET = ("budget_id", "balance", "limit", "currency", "soft_limit", "message", "turn_id")
 EVENT_SPECS: dict[EventType, EventSpec] = {
     EventType.SESSION_STARTED: EventSpec(("agent_id", "model_id"), lifecycle=True),
     EventType.INPUT_MESSAGE: EventSpec(("message",)),
@@ -119,6 +122,10 @@ EVENT_SPECS: dict[EventType, EventSpec] = {
     # client is asked for (the reason's own payload, e.g. the pending tool calls).
     EventType.TURN_PAUSED: EventSpec((_TURN, "reason", "request"), lifecycle=True, subscribable=True),
     EventType.TURN_RESUMED: EventSpec((_TURN, "reason"), lifecycle=True),
+    # Budgets (apps.usage.budgets, docs/usage.md): a budget that applies to the session dropped below its
+    # warning threshold, or refused a model call (a turn not started, or a running turn stopped).
+    EventType.BUDGET_WARNING: EventSpec(_BUDGET),
+    EventType.BUDGET_EXCEEDED: EventSpec(_BUDGET),
     # A marker kept in the log for the server's own bookkeeping and debugging; never sent to clients.
     EventType.INTERNAL_CHECKPOINT: EventSpec((), public=False),
 }

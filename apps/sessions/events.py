@@ -26,7 +26,6 @@ from django.utils.dateparse import parse_datetime
 from apps.core import ids
 from apps.core.exceptions import InvalidRequest, NotFound
 from apps.core.fields import format_ts
-from apps.core.textsafety import ensure_storable
 
 from .event_types import MESSAGE_EVENT_TYPES as _MESSAGE_EVENT_TYPES
 from .event_types import PUBLIC_EVENT_TYPES, EventType, event_type
@@ -197,7 +196,6 @@ class EventQuery:
         strings = {name: query_params.get(name) or None for name in ("trace_id", "exec_id", "tool_name")}
         if any(value is not None and len(value) > 200 for value in strings.values()):
             raise InvalidRequest("Input exceeds allowed limits")
-        ensure_storable(list(strings.values()))
         query = cls(
             after_sequence=_int_param(query_params, "after_sequence", minimum=0),
             before_sequence=_int_param(query_params, "before_sequence", minimum=0),

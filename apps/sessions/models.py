@@ -65,6 +65,11 @@ class Session(PublicModel, UsageFields):
     output_preview = models.TextField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The API key the session was created with (None: a browser session / JWT). With `created_by`, the
+    # session's owner: whose usage it is (apps.usage) and whose own provider connection a turn may use.
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     # Last allocated event sequence; bumped under the row lock by event_append (gapless per session).
     last_sequence = models.BigIntegerField(default=0)
 

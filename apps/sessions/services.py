@@ -18,6 +18,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.accounts.models import ApiKey
 from apps.agents.models import Agent
 from apps.agents.versioning import version_for_new_session
 from apps.core import ids
@@ -144,6 +145,7 @@ def session_create(
     mcp_servers: dict | None = None,
     created_by=None,
     workspace_id: str | None = None,
+    api_key=None,
 ) -> Session:
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
@@ -173,6 +175,8 @@ def session_create(
         created_by=created_by,
         harness_id=agent.harness_id,
         agent_version=version_for_new_session(agent),
+        # The request's credential (`request.auth`): kept when it is an API key (JWT claims are a dict).
+        api_key=api_key if isinstance(api_key, ApiKey) else None,
     )
     session_config_check(vars(session))
     # Another harness of the organization (404 "Harness not found" otherwise; both at once 400).
@@ -349,9 +353,37 @@ def message_limits_check(*, content: list[dict], metadata: dict | None = None, t
         raise InputTooLarge(log_detail="message metadata/tags too large")
 
 
+def message_create(
+    *,
+    session: Session,
+    content: list[dict],
+    controls: dict | None = None,
+    metadata: dict | None = None,
+    tags: list[str] | None = None,
+    event_metadata: dict | None = None,
+    start_turn: bool = True,
+) -> Event:
+    """Store a user message as its `input.message` event (contract 6.1) and return that event.
+
+    When it may start a turn (`start_turn`), the turn is admitted first (apps.sessions.turns.admit: e.g.
+    422 when a budget is exhausted), outside the message's transaction. See `_message_store`.
+    """
+    if start_turn:
+        turns.admit(session=session)
+    return _message_store(
+        session=session,
+        content=content,
+        controls=controls,
+        metadata=metadata,
+        tags=tags,
+        event_metadata=event_metadata,
+        start_turn=start_turn,
+    )
+
+
 @retry_on_conflict
 @transaction.atomic
-def message_create(
+def _message_store(
     *,
     session: Session,
     content: list[dict],

@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterator
 from django.conf import settings
 from django.db import connection
 
+from apps.core import metrics
+
 from .events import EventFilter, event_to_dict
 from .models import Session
 from .notify import ensure_listener, hub, listener, uses_push
@@ -187,7 +189,8 @@ class EventStream:
         if self.push:
             ensure_listener()
         try:
-            yield from self._loop(waiter)
+            with metrics.sse_streams():  # everruns_sse_streams_open
+                yield from self._loop(waiter)
         finally:
             hub.unsubscribe(waiter)
             release_db_connection()

@@ -26,6 +26,9 @@ States::
                                                  └──finish──> failed
 
 Who calls what:
+- `admit`           apps.sessions.services.message_create, before a message that would start a turn is
+                    stored: every registered admission check (`admission_check_register`; apps.usage's
+                    budgets) may refuse it with an ApplicationError (422).
 - `start`           apps.sessions.services.session_create: `session.started`.
 - `queue`           apps.sessions.services.message_create: a `queued` turn when the session has none open;
                     the turn task is enqueued on commit (`apps.sessions.tasks.enqueue_turn`).
@@ -61,6 +64,7 @@ unique constraint. docs/runtime.md has the same diagram and the module split aro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -68,15 +72,19 @@ from typing import Any, Protocol
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core import metrics
 from apps.core.exceptions import Conflict, NotFound, Unprocessable
 from apps.core.fields import format_ts
 from apps.core.ids import format_id, new_id, parse_id
+from apps.core.logcontext import log_fields
 from apps.core.usage import UsageFields
 
 from . import tasks
 from .event_types import EventType
 from .events import event_append
 from .models import Event, Session, Turn
+
+logger = logging.getLogger("everruns.turns")
 
 SESSION_NOT_FOUND = "Session not found"
 NOT_ACTIVE_MESSAGE = "Cannot cancel session: session is not active"
@@ -133,6 +141,26 @@ def _enqueue_on_commit(session_id: Any, *, robust: bool) -> None:
 
 def _turn_context(turn_key: str | None) -> dict:
     return {"turn_id": turn_key, "trace_id": turn_key}
+
+
+# --------------------------------------------------------------------------- admission
+# Checks registered by apps above sessions (apps.usage registers its budget check in its AppConfig.ready),
+# so the dependency runs one way, as for the turn runner (apps.sessions.tasks.turn_runner_register).
+_admission_checks: list[Callable[[Session], None]] = []
+
+
+def admission_check_register(check: Callable[[Session], None]) -> None:
+    """Register `check(session)`, run by `admit` before a turn may be asked for; it refuses by raising."""
+    if check not in _admission_checks:
+        _admission_checks.append(check)
+
+
+def admit(*, session: Session) -> None:
+    """May a new turn be asked for in `session`? Each registered check may refuse by raising an
+    ApplicationError (e.g. 422 "Cannot start turn: budget exceeded"). Called outside the message's
+    transaction, so what a check records about its refusal (an event) is kept."""
+    for check in _admission_checks:
+        check(session)
 
 
 # --------------------------------------------------------------------------- session start
@@ -264,6 +292,7 @@ def begin(*, session: Session, turn: Turn, message: dict, now: datetime) -> None
         {"turn_id": turn_key, "input_message_id": message_id, "input_content": message_text(message.get("content"))},
         context,
     )
+    transaction.on_commit(metrics.turn_started)
 
 
 def _input_message(session_id: Any, message_id: Any) -> dict:
@@ -293,6 +322,7 @@ def _finish_unstarted_cancel(turn: Turn, now: datetime, inputs: InputCursor) -> 
     _append(session_id, EventType.OUTPUT_MESSAGE_COMPLETED, {"message": message}, context)
     _idle(session_id, now=now, turn_key=turn_key, iterations=0, usage=None, context=context)
     inputs.answered_through(session_id, last_cancellation_sequence(session_id))
+    _observe_finished(session_id, turn_key, Turn.STATUS_CANCELLED, None)  # never started: no duration
 
 
 def last_cancellation_sequence(session_id: Any) -> int:
@@ -420,6 +450,21 @@ def finish(
             context,
         )
     _idle(turn.session_id, now=now, turn_key=turn_key, iterations=iterations, usage=usage, context=context)
+    seconds = (now - turn.started_at).total_seconds() if turn.started_at else None
+    _observe_finished(turn.session_id, turn_key, status, seconds)
+
+
+def _observe_finished(session_id: Any, turn_key: str, status: str, seconds: float | None) -> None:
+    """Metrics and the log line of a turn's end, once the transition is committed."""
+    # The log context of the caller now (its organization, request or worker), for a line written at commit.
+    fields = {**log_fields(), "session_id": format_id("session", session_id), "turn_id": turn_key}
+
+    def observe() -> None:
+        metrics.turn_finished(status, seconds)
+        after = f" after {seconds:.3f} s" if seconds is not None else ""
+        logger.info("%s %s%s", turn_key, status, after, extra=fields)
+
+    transaction.on_commit(observe)
 
 
 def _idle(

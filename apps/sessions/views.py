@@ -203,6 +203,7 @@ class SessionViewSet(
             mcp_servers=data.get("mcpServers"),
             created_by=request.user if getattr(request.user, "pk", None) else None,
             workspace_id=data.get("workspace_id"),
+            api_key=request.auth,
         )
         session.pinned = False  # type: ignore[attr-defined]  # a new session is nobody's pin yet
         return Response(SessionSerializer(session).data, status=status.HTTP_201_CREATED)

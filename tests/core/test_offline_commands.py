@@ -26,3 +26,20 @@ def test_other_commands_still_refuse_to_start_without_one():
     result = _manage("check")
     assert result.returncode != 0
     assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+
+
+def test_openapi_dump_into_a_closed_pipe_ends_without_a_traceback():
+    """`manage.py export_openapi | head`: the reader leaves early; the command must not print a traceback."""
+    env = {**os.environ, "DEBUG": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "export_openapi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the spec is written (`| head` that already exited)
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

@@ -18,6 +18,9 @@ MODEL_FIELDS = {
     "source",
     "status",
     "is_stale",
+    "input_price_per_mtok",
+    "output_price_per_mtok",
+    "cached_input_price_per_mtok",
     "created_at",
     "updated_at",
 }

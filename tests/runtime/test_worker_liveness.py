@@ -23,7 +23,7 @@ def _claimed_row(session_pk, worker_id: str) -> DBTaskResult:
     return row
 
 
-def _process(key: str, worker_id: str, seconds_since_beat: float) -> WorkerProcess:
+def _process(key: str, worker_id: str | None, seconds_since_beat: float) -> WorkerProcess:
     beat = timezone.now() - timedelta(seconds=seconds_since_beat)
     return WorkerProcess.objects.create(
         key=key, hostname="h", pid=1, task_worker_id=worker_id, started_at=beat, heartbeat_at=beat
@@ -99,9 +99,10 @@ def as_worker_process(monkeypatch):
     post_save.disconnect(sender=DBTaskResult, dispatch_uid="test-register")
 
 
-def test_a_worker_registers_when_it_claims_and_then_beats(make_chat, as_worker_process):
+def test_a_worker_beats_from_the_start_and_records_its_claim(make_chat, as_worker_process):
     workers.worker_process_beat()
-    assert not WorkerProcess.objects.exists()  # nothing claimed yet: nothing to vouch for
+    idle = WorkerProcess.objects.get()  # beating before any claim (GET /ready looks for it) ...
+    assert idle.key == as_worker_process["key"] and idle.task_worker_id is None  # ... but vouching for no row
     chat = make_chat()
     chat.post("hi")
     _claimed_row(chat.pk, "my-db-worker-id")
@@ -111,6 +112,13 @@ def test_a_worker_registers_when_it_claims_and_then_beats(make_chat, as_worker_p
     WorkerProcess.objects.update(heartbeat_at=old)
     workers.worker_process_beat()
     assert WorkerProcess.objects.get().heartbeat_at > old
+
+
+def test_a_dead_worker_that_never_claimed_is_forgotten(db, lease):
+    _process("host:9:idle", None, seconds_since_beat=lease + 5)
+    _process("host:9:alive", None, seconds_since_beat=1)
+    turns_recover_stale()
+    assert list(WorkerProcess.objects.values_list("key", flat=True)) == ["host:9:alive"]
 
 
 # ----------------------------------------------------------------------------- lost enqueue (grace)

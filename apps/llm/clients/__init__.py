@@ -42,8 +42,11 @@ __all__ = [
 ]
 
 
-def provider_settings(provider: LlmProvider, model_id: str = "", *, timeout: float | None = None) -> ProviderSettings:
-    """ProviderSettings for a stored LlmProvider (key decrypted by apps.llm.services.provider_api_key).
+def provider_settings(
+    provider: LlmProvider, model_id: str = "", *, timeout: float | None = None, user_id: Any = None
+) -> ProviderSettings:
+    """ProviderSettings for a stored LlmProvider (key decrypted by apps.llm.services.provider_api_key;
+    `user_id`: whose own connection may stand in when the provider has no key, the session's owner).
 
     `options` come from the client class (`options_from_urls`): the simulated provider reads query
     parameters of the base URL and model id; for real providers the query string is left in place.
@@ -58,7 +61,7 @@ def provider_settings(provider: LlmProvider, model_id: str = "", *, timeout: flo
         timeout = float(getattr(django_settings, "RUNTIME_LLM_TIMEOUT_SECS", 300))
     return ProviderSettings(
         provider_type=provider.provider_type,
-        api_key=provider_api_key(provider),
+        api_key=provider_api_key(provider, user_id=user_id),
         base_url=base_url,
         timeout=timeout,
         options=options,

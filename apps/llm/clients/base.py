@@ -30,11 +30,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from django.utils.module_loading import import_string
+
+from apps.core import metrics
 
 logger = logging.getLogger("everruns.llm")
 
@@ -226,6 +229,33 @@ class LLMClient:
 
     def stream(self, request: LLMRequest) -> Iterator[Chunk]:
         raise NotImplementedError
+
+    def stream_observed(self, request: LLMRequest) -> Iterator[Chunk]:
+        """`stream()`, measured: duration, outcome and token usage per provider type and model (GET /metrics).
+
+        Outcome: `ok` (the stream finished), `error` (a ProviderError or any failure), `cancelled` (the
+        caller closed the stream early).
+        """
+        started = time.perf_counter()
+        outcome, usage = "error", None
+        try:
+            for chunk in self.stream(request):
+                if isinstance(chunk, Usage):
+                    usage = chunk.as_dict()
+                elif isinstance(chunk, Finish):
+                    outcome = "ok"
+                yield chunk
+        except GeneratorExit:
+            outcome = "cancelled" if outcome != "ok" else outcome
+            raise
+        finally:
+            metrics.llm_call_observed(
+                provider_type=self.settings.provider_type,
+                model=request.model,
+                seconds=time.perf_counter() - started,
+                outcome=outcome,
+                usage=usage,
+            )
 
     def list_models(self) -> list[ListedModel] | None:
         """The provider's chat models (at most `MAX_LISTED_MODELS`), None when it has no listing.

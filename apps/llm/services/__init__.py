@@ -11,6 +11,7 @@ Public helpers for other apps (importable from `apps.llm.services`, the path the
 - `provider_base_url_check(provider)`: call before any network call to a provider (address policy, SSRF).
 """
 
+from .connections import connection_remove, connection_set
 from .keys import (
     ENCRYPTION_NOT_CONFIGURED,
     RotationResult,
@@ -45,6 +46,8 @@ from .sync import ConnectionCheck, llm_provider_sync_models, llm_provider_test_c
 
 __all__ = [
     "ConnectionCheck",
+    "connection_remove",
+    "connection_set",
     "ENCRYPTION_NOT_CONFIGURED",
     "SIMULATED_MODEL_DISPLAY_NAME",
     "SIMULATED_MODEL_ID",

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -12,7 +13,9 @@ from apps.core.exceptions import InvalidRequest
 from apps.core.services import model_update
 from apps.llm import crypto
 from apps.llm.clients.base import client_class_or_none
-from apps.llm.models import LlmProvider
+from apps.llm.models import LlmProvider, UserConnection
+
+from .connections import connection_aad, connection_api_key, connection_encrypted_fields
 
 logger = logging.getLogger("everruns.llm")
 
@@ -59,9 +62,12 @@ def _env_api_key(provider: LlmProvider) -> str | None:
     return getattr(settings, cls.env_api_key_setting, "") or None
 
 
-def provider_api_key(provider: LlmProvider) -> str | None:
-    """The API key to call `provider` with: its stored key, else the env fallback for its type (official
-    endpoints only, see `_env_api_key`), else None.
+def provider_api_key(provider: LlmProvider, *, user_id: Any = None) -> str | None:
+    """The API key to call `provider` with: its stored key, else the own connection of `user_id` (the
+    session's owner) for the provider's type (see apps.llm.services.connections), else the env fallback
+    for its type (official endpoints only, see `_env_api_key`), else None.
+
+    *Choice*: a user's own key comes before the operator's env key: the user set it to be used.
 
     A stored key that cannot be decrypted (its encryption key was removed from ENCRYPTION_KEYS) is
     logged as an error and gives None: silently using the environment's key instead could bill a
@@ -73,7 +79,7 @@ def provider_api_key(provider: LlmProvider) -> str | None:
         except crypto.DecryptionFailed as exc:
             logger.error("API key of %s cannot be decrypted: %s", provider.public_id, exc)
             return None
-    return _env_api_key(provider)
+    return connection_api_key(user_id=user_id, provider=provider) or _env_api_key(provider)
 
 
 def provider_api_key_set(provider: LlmProvider) -> bool:
@@ -132,6 +138,35 @@ def llm_provider_keys_rotate(*, dry_run: bool = False) -> RotationResult:
     return result
 
 
+def connection_keys_rotate(*, dry_run: bool = False) -> RotationResult:
+    """Re-encrypt every user connection (apps.llm.services.connections) with the current encryption key;
+    same contract as `llm_provider_keys_rotate`."""
+    result = RotationResult()
+    target = crypto.current_key_id()
+    if target is None:
+        raise crypto.EncryptionNotConfigured
+    for pk in UserConnection.objects.values_list("pk", flat=True).order_by("pk"):
+        with transaction.atomic():
+            connection = UserConnection.objects.select_for_update().get(pk=pk)
+            if connection.api_key_key_id == target:
+                result.current += 1
+                continue
+            try:
+                plaintext = crypto.decrypt(
+                    connection.api_key_encrypted, key_id=connection.api_key_key_id, aad=connection_aad(connection)
+                )
+            except crypto.DecryptionFailed as exc:
+                name = f"connection_{connection.pk.hex} ({connection.provider})"
+                logger.error("cannot rotate %s: %s", name, exc)
+                result.failed.append(name)
+                continue
+            if not dry_run:
+                fields = connection_encrypted_fields(connection, plaintext)
+                UserConnection.objects.filter(pk=pk).update(**fields)
+            result.rotated += 1
+    return result
+
+
 # Other apps' secrets encrypted with the same key ring (apps.webhooks: signing secrets): name -> rotate(dry_run=...).
 _rotators: dict[str, Callable[..., RotationResult]] = {}
 
@@ -142,9 +177,10 @@ def encrypted_secrets_register(name: str, rotate: Callable[..., RotationResult])
 
 
 def encryption_keys_rotate(*, dry_run: bool = False) -> RotationResult:
-    """Re-encrypt everything the key ring protects: provider keys, then every registered app's secrets."""
+    """Re-encrypt everything the key ring protects: provider keys, users' own connections, then every
+    registered app's secrets."""
     total = llm_provider_keys_rotate(dry_run=dry_run)
-    for rotate in _rotators.values():
+    for rotate in (connection_keys_rotate, *_rotators.values()):
         part = rotate(dry_run=dry_run)
         total.rotated += part.rotated
         total.current += part.current

@@ -1,6 +1,7 @@
 """Model rows (create, update, delete, one default per provider) and the organization's default model."""
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,6 +14,7 @@ from apps.llm.models import LlmModel, LlmProvider
 
 from .providers import llm_provider_create
 
+PRICE_FIELDS = ("input_price_per_mtok", "output_price_per_mtok", "cached_input_price_per_mtok")
 SIMULATED_PROVIDER_NAME = "Simulated"
 SIMULATED_MODEL_ID = "llmsim-default"
 SIMULATED_MODEL_DISPLAY_NAME = "Simulated (default)"
@@ -56,6 +58,9 @@ def llm_model_create(
     is_favorite: bool = False,
     status: str = "active",
     source: str = "manual",
+    input_price_per_mtok: Decimal | None = None,
+    output_price_per_mtok: Decimal | None = None,
+    cached_input_price_per_mtok: Decimal | None = None,
 ) -> LlmModel:
     """Add a model to a provider. 409 when the provider already has this model_id; `is_default`
     takes the default over from the provider's previous default model."""
@@ -73,6 +78,9 @@ def llm_model_create(
         is_favorite=is_favorite,
         status=status,
         source=source,
+        input_price_per_mtok=input_price_per_mtok,
+        output_price_per_mtok=output_price_per_mtok,
+        cached_input_price_per_mtok=cached_input_price_per_mtok,
     )
     model.full_clean()
     try:
@@ -85,7 +93,7 @@ def llm_model_create(
 
 @transaction.atomic
 def llm_model_update(*, model: LlmModel, data: dict[str, Any]) -> LlmModel:
-    """Partial update of model_id, display_name, capabilities, is_default, is_favorite and status
+    """Partial update of model_id, display_name, capabilities, is_default, is_favorite, status and prices
     (409 on a model_id the provider already has; is_default=true moves the provider's default here).
     `provider_id`, when sent, must be the model's own provider: a model never moves (400, as a session's agent)."""
     if "provider_id" in data and data["provider_id"] != model.provider_id:
@@ -97,7 +105,15 @@ def llm_model_update(*, model: LlmModel, data: dict[str, Any]) -> LlmModel:
         llm_model_clear_default(provider_id=model.provider_id, keep_pk=model.pk)
     model_update(
         instance=model,
-        fields=["model_id", "display_name", "capabilities", "is_default", "is_favorite", "status"],
+        fields=[
+            "model_id",
+            "display_name",
+            "capabilities",
+            "is_default",
+            "is_favorite",
+            "status",
+            *PRICE_FIELDS,
+        ],
         data=data,
     )
     return model

@@ -1,3 +1,5 @@
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,4 +27,13 @@ class Command(BaseCommand):
             Path(options["output"]).write_text(text)
             self.stdout.write(self.style.SUCCESS(f"OpenAPI ({options['format']}) written to {options['output']}"))
         else:
-            self.stdout.write(text, ending="")
+            try:
+                self.stdout.write(text, ending="")
+                self.stdout.flush()
+            except BrokenPipeError:
+                # The reader stopped early (`export_openapi | head`): not an error worth a traceback. Point
+                # stdout at /dev/null so the interpreter's final flush does not raise again (Python docs,
+                # "Note on SIGPIPE"); exit 1 like a program killed by SIGPIPE is not "success" either.
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                sys.exit(1)
