@@ -124,6 +124,8 @@ def _skill(org) -> str:
     name = f"matrix-{uuid.uuid4().hex[:8]}"
     skill = Skill.objects.create(organization=org, name=name, description="d", version="1", skill_md="---")
     return format_id("skill", skill.pk)
+
+
 def _budget(org) -> str:
     from apps.usage.models import Budget
 
