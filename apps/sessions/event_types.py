@@ -125,7 +125,7 @@ EVENT_SPECS: dict[EventType, EventSpec] = {
     # Budgets (apps.usage.budgets, docs/usage.md): a budget that applies to the session dropped below its
     # warning threshold, or refused a model call (a turn not started, or a running turn stopped).
     EventType.BUDGET_WARNING: EventSpec(_BUDGET),
-    EventType.BUDGET_EXCEEDED: EventSpec(_BUDGET),
+    EventType.BUDGET_EXCEEDED: EventSpec(_BUDGET, subscribable=True),  # webhooks: a stopped agent is news (issue 16)
     # A marker kept in the log for the server's own bookkeeping and debugging; never sent to clients.
     EventType.INTERNAL_CHECKPOINT: EventSpec((), public=False),
 }

@@ -283,7 +283,14 @@ def test_other_organizations_do_not_see_webhooks(api_client, other_org_client, r
 
 def test_update_and_delete(api_client, receiver):
     hook = create_webhook(api_client, receiver.url)
-    assert hook["event_types"] == ["turn.completed", "turn.failed", "turn.cancelled", "session.idled", "turn.paused"]
+    assert hook["event_types"] == [
+        "turn.completed",
+        "turn.failed",
+        "turn.cancelled",
+        "session.idled",
+        "turn.paused",
+        "budget.exceeded",
+    ]
     changed = api_client.patch(
         f"/v1/task-webhooks/{hook['id']}", {"event_types": ["turn.failed"], "enabled": False}, format="json"
     ).json()
@@ -342,3 +349,28 @@ def test_the_address_policy_is_checked_again_when_delivering(api_client, receive
     [entry] = deliveries(api_client, hook["id"])
     assert entry["status"] == "pending" and entry["last_status_code"] is None
     assert "non-public address" in entry["last_error"]
+
+
+def test_budget_exceeded_is_delivered(api_client, receiver, default_org):
+    """A turn refused by a budget (issue 15) is news for an integrator: budget.exceeded is subscribable."""
+    from apps.core.ids import format_id
+
+    hook = create_webhook(api_client, receiver.url, event_types=["budget.exceeded"])
+    budget = api_client.post(
+        "/v1/budgets",
+        {
+            "subject_type": "organization",
+            "subject_id": format_id("org", default_org.pk),
+            "currency": "tokens",
+            "limit": 1,
+        },
+        format="json",
+    ).json()
+    session_id = run_a_turn(api_client)  # allowed (1 token left), and spends more than that
+    message = {"message": {"role": "user", "content": [{"type": "text", "text": "again"}]}}
+    refused = api_client.post(f"/v1/sessions/{session_id}/messages", message, format="json")
+    assert refused.json() == {"error": "Cannot start turn: budget exceeded", "status": 422}
+    assert deliveries_run_due() == 1
+    (body,) = [verify(hook["secret"], request) for request in receiver.requests]
+    assert body["type"] == "budget.exceeded"
+    assert body["data"]["event"]["data"]["budget_id"] == budget["id"]
