@@ -14,7 +14,18 @@ from apps.core.views import health, not_found
 # /v1/sessions cost ~6x what a top-level route does; flat, every /v1 route resolves in one pass.
 # (The apps' `app_name` namespaces are not used for reversing; route names are unique across apps,
 # tests/test_urls.py checks that.)
-V1_APPS = ("accounts", "agents", "capabilities", "llm", "sessions", "files", "webhooks", "schedules")
+V1_APPS = (
+    "accounts",
+    "harnesses",
+    "agents",
+    "capabilities",
+    "llm",
+    "sessions",
+    "files",
+    "webhooks",
+    "schedules",
+    "healthchecks",
+)
 v1 = [pattern for app in V1_APPS for pattern in import_module(f"apps.{app}.urls").urlpatterns]
 
 api: list[URLPattern | URLResolver] = [

@@ -89,6 +89,28 @@ def _api_key(org) -> str:
     return str(api_key.pk)
 
 
+def _harness(org) -> str:
+    from apps.harnesses.models import Harness
+
+    return format_id("harness", Harness.objects.create(organization=org, name=f"h-{uuid.uuid4().hex[:8]}").pk)
+
+
+def _agent_version(org) -> str:
+    from apps.agents.models import Agent
+    from apps.agents.versioning import snapshot
+
+    agent = Agent.objects.create(organization=org, name="Versioned", system_prompt="p")
+    return format_id("agentver", snapshot(agent=agent).pk)
+
+
+def _health_check(org) -> str:
+    from apps.agents.models import Agent
+    from apps.healthchecks.models import HealthCheckRun
+
+    agent = Agent.objects.create(organization=org, name="Checked", system_prompt="p")
+    return format_id("healthcheck", HealthCheckRun.objects.create(organization=org, agent=agent, config_hash="x").pk)
+
+
 def _webhook_row(org):
     from apps.webhooks.models import Webhook
 
@@ -136,6 +158,9 @@ def _schedule_run(org) -> str:
 
 # kind -> factory(org) -> the id as it appears in URLs
 FACTORIES: dict[str, Callable] = {
+    "health_check": _health_check,
+    "agent_version": _agent_version,
+    "harness": _harness,
     "sched": _schedule,
     "schedrun": _schedule_run,
     "wh": _webhook,
@@ -148,6 +173,9 @@ FACTORIES: dict[str, Callable] = {
 }
 # kind -> a well-formed id of that kind that exists nowhere
 MISSING_IDS: dict[str, Callable[[], str]] = {
+    "health_check": lambda: format_id("healthcheck", uuid7()),
+    "agent_version": lambda: format_id("agentver", uuid7()),
+    "harness": lambda: format_id("harness", uuid7()),
     "sched": lambda: format_id("sched", uuid7()),
     "schedrun": lambda: format_id("schedrun", uuid7()),
     "wh": lambda: format_id("wh", uuid7()),
@@ -160,6 +188,11 @@ MISSING_IDS: dict[str, Callable[[], str]] = {
 }
 # URL kwarg -> kind (`pk` uses the viewset's `id_prefix`).
 KWARG_KINDS = {
+    "run_id": "health_check",
+    "harness_id": "harness",
+    "version_id": "agent_version",
+    "from_version_id": "agent_version",
+    "to_version_id": "agent_version",
     "session_id": "session",
     "agent_id": "agent",
     "provider_id": "provider",

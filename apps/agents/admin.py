@@ -14,7 +14,7 @@ from apps.core import ids
 from apps.core.exceptions import ApplicationError
 
 from . import services
-from .models import Agent
+from .models import Agent, AgentVersion
 from .views import markdown_attachment
 
 EDITABLE = ["name", "description", "system_prompt", "default_model", "tags", "capabilities"]
@@ -114,3 +114,26 @@ class AgentAdmin(admin.ModelAdmin):
             services.agent_archive(agent=agent)
             archived += 1
         self.message_user(request, f"Archived {archived} agent(s).", messages.SUCCESS)
+
+
+@admin.register(AgentVersion)
+class AgentVersionAdmin(admin.ModelAdmin):
+    """Versions are immutable snapshots: browse only."""
+
+    list_display = ["agent", "version_number", "semver", "change_kind", "is_published", "created_at"]
+    list_filter = ["change_kind", "is_published"]
+    search_fields = ["agent__name"]
+    raw_id_fields = ["agent", "parent_version", "source_version"]
+
+    @admin.display(description="version")
+    def semver(self, obj: AgentVersion) -> str:
+        return obj.version
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -86,7 +86,10 @@ def export_markdown(
     default_model_id: str | None = None,
     tags: list[str] | None = None,
     capabilities: list[dict] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> str:
+    """`extra`: the spec's further settings (display_name, harness, tools, …), written after the contract's keys
+    in the given order when set, each as one JSON-style flow value (valid YAML)."""
     lines = ["---", f"name: {yaml_quote(name)}"]
     if description:
         lines.append(f"description: {yaml_quote(description)}")
@@ -102,6 +105,9 @@ def export_markdown(
                 lines.append(f"  - {yaml_quote({'ref': ref['ref'], 'config': ref['config']})}")
             else:
                 lines.append(f"  - {ref['ref']}")
+    for key, value in (extra or {}).items():
+        if value not in (None, [], {}):
+            lines.append(f"{key}: {yaml_quote(value)}")
     lines.append("---")
     return "\n".join(lines) + "\n" + system_prompt + ("" if system_prompt.endswith("\n") else "\n")
 

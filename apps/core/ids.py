@@ -25,6 +25,9 @@ PREFIXES = {
     "model": "model",
     "image": "img",
     "file": "file",
+    "harness": "harness",
+    "agent_version": "agentver",
+    "health_check": "healthcheck",
     "webhook": "wh",
     "webhook_delivery": "msg",  # also the Standard Webhooks `webhook-id` of the delivery
     "schedule": "sched",

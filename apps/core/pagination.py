@@ -5,14 +5,15 @@
   answer 400 for `limit=0` (the contract allows "treat as 1 or 400"; a zero page is never useful
   and silently changing it would hide a client bug).
 - `DataEnvelope`: every other list, `{data, total}` with all rows.
-- `ItemsEnvelope`: capabilities, `{items, data, total}` (docs' `items` plus `data` for the SDKs).
+- `OptionalPagination`: the other resource lists (see there); `ItemsOptionalPagination` for capabilities,
+  whose rows also go under `items` (the docs' key) next to the SDKs' `data`.
 """
 
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.pagination import BasePagination, LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -111,10 +112,6 @@ class DataEnvelope(BasePagination):
         return {"type": "object", "required": [*self.envelope_keys, "total"], "properties": properties}
 
 
-class ItemsEnvelope(DataEnvelope):
-    envelope_keys = ("items", "data")
-
-
 def data_envelope(rows: list) -> dict:
     """`{data, total}` for lists built outside a viewset's list() (fs listings, grep results)."""
     return {"data": rows, "total": len(rows)}
@@ -128,6 +125,13 @@ def data_envelope(rows: list) -> dict:
 # means "from n on, as much as one page holds".
 class OptionalPagination(SessionPagination):
     """`SessionPagination` when `offset` or `limit` is given, else every row as `{data, total}`."""
+
+    envelope_keys: tuple[str, ...] = ("data",)
+
+    def _envelope(self, data: Any, **more: Any) -> Response:
+        body = {key: data for key in self.envelope_keys}
+        body.update(more)
+        return Response(body)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.paged = any(request.query_params.get(name) for name in (self.limit_query_param, self.offset_query_param))
@@ -143,12 +147,14 @@ class OptionalPagination(SessionPagination):
 
     def get_paginated_response(self, data) -> Response:
         if not self.paged:
-            return Response({"data": data, "total": len(data)})
-        return super().get_paginated_response(data)
+            return self._envelope(data, total=len(data))
+        return self._envelope(data, total=self.count, offset=self.offset, limit=self.limit)
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         paged = super().get_paginated_response_schema(schema)
-        paged["required"] = ["data", "total"]
+        for key in self.envelope_keys:
+            paged["properties"][key] = schema
+        paged["required"] = [*self.envelope_keys, "total"]
         paged["description"] = "`offset` and `limit` are present only when the request gave either of them."
         return paged
 
@@ -158,3 +164,36 @@ class OptionalPagination(SessionPagination):
         limit["description"] = "Page size, 1..100 (larger values are clamped). Without offset and limit: every item."
         limit["schema"] = {"type": "integer", "minimum": 1}
         return [offset, limit]
+
+
+class ItemsOptionalPagination(OptionalPagination):
+    envelope_keys = ("items", "data")
+
+
+# List query parameters shared by the optionally paged lists (agents, harnesses, capabilities, models).
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no", "")
+
+
+def query_bool(params: Any, name: str, default: bool = False) -> bool:
+    """`?name=true|false|1|0` (absent: `default`); anything else is 400."""
+    raw = params.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise InvalidRequest(log_detail=f"{name} must be true or false")
+
+
+def search_filter(queryset: QuerySet[Any], params: Any, fields: Sequence[str]) -> QuerySet[Any]:
+    """`?search=` as a case-insensitive substring of any of `fields` (absent or empty: no filter)."""
+    term = params.get("search")
+    if not term:
+        return queryset
+    if "\x00" in term:  # PostgreSQL cannot hold NUL in a string: 400, not a database error
+        raise InvalidRequest(log_detail="search contains NUL")
+    condition = Q()
+    for field in fields:
+        condition |= Q(**{f"{field}__icontains": term})
+    return queryset.filter(condition)

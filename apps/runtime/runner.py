@@ -35,6 +35,8 @@ from apps.core.exceptions import ApplicationError
 from apps.core.fields import format_ts
 from apps.core.ids import format_id, new_id, parse_id
 from apps.core.usage import usage_increment_expressions
+from apps.harnesses import resolve
+from apps.harnesses.resolve import session_base_config
 from apps.llm.clients import (
     Finish,
     LLMRequest,
@@ -59,6 +61,7 @@ from apps.sessions.tasks import enqueue_turn
 
 from .control import TurnCancelled, TurnFailed, TurnLost
 from .conversation import History, build_history
+from .initial_files import seed_initial_files
 from .progress import handled_sequence, mark_handled
 from .scheduling import Lease, turn_claim, worker_id_new
 from .tools import ToolCallPlan, ToolOutcome, run_tool_calls
@@ -218,16 +221,20 @@ class TurnRunner:
             self.finish_failed("internal_error", f"{type(exc).__name__}: {exc}")
 
     def prepare(self) -> None:
-        session = Session.objects.select_related("agent", "organization").get(pk=self.session_id)
+        session = Session.objects.select_related("agent", "organization", "agent_version", "harness").get(
+            pk=self.session_id
+        )
         self.session = session
         self.agent = session.agent
         # llm.generation stores only the messages added since the previous generation (see generation_data).
         self.generation_cursor = handled_sequence(self.session_id)
-        refs = list(self.agent.capabilities or []) + list(session.capabilities or [])
+        # Harness → agent (its pinned version) → session, resolved in apps.harnesses.resolve.
+        self.config = resolve.session_config(session_base_config(session), session)
+        refs = self.config["capabilities"]
         resolved = registry.resolve(refs)
-        # The session's own system prompt comes first, then the agent's (the spec: "prepended to the agent's").
-        prompts = (session.system_prompt, self.agent.system_prompt)
-        self.system_prompt = registry.build_system_prompt(refs, "\n\n".join(p for p in prompts if p))
+        self.system_prompt = registry.build_system_prompt(refs, self.config["system_prompt"])
+        if self.config["initial_files"] and not self.turn.resumed and not self.earlier_turns():
+            seed_initial_files(session=session, initial_files=self.config["initial_files"])
         self.tools = {tool.name: tool for tool in resolved.tools}
         self.secrets = secrets_for_tools(self.session_id) if self.tools else {}
         self.tool_configs: dict[str, dict] = {}
@@ -248,14 +255,14 @@ class TurnRunner:
             self.model, self.model_error = None, f"No usable model: {exc}"
 
     def resolve_model(self) -> LlmModel:
-        """controls.model_id of the last user message -> session model -> agent default -> org default (3.3)."""
+        """controls.model_id of the last user message -> session model -> agent default -> harness default -> org
+        default (3.3; the middle three resolved in apps.harnesses.resolve)."""
         from apps.llm.services import llm_default_model
 
         models = LlmModel.objects.select_related("provider").filter(organization_id=self.session.organization_id)
         for candidate in (
             parse_id("model", self.controls.get("model_id")),
-            self.session.model_id,
-            self.agent.default_model_id,
+            parse_id("model", self.config["default_model_id"]),  # session > agent > harness
         ):
             if candidate is not None:
                 model = models.filter(pk=candidate).first()
@@ -263,8 +270,16 @@ class TurnRunner:
                     return model
         return llm_default_model(organization=self.session.organization)
 
+    def earlier_turns(self) -> bool:
+        return Turn.objects.filter(session_id=self.session_id, created_at__lt=self.turn.created_at).exists()
+
+    def max_iterations(self) -> int:
+        """The resolved max_iterations (harness, agent, session), else the server's RUNTIME_MAX_ITERATIONS."""
+        config = getattr(self, "config", None) or {}
+        return int(config.get("max_iterations") or settings.RUNTIME_MAX_ITERATIONS)
+
     def loop(self) -> None:
-        max_iterations = int(settings.RUNTIME_MAX_ITERATIONS)
+        max_iterations = self.max_iterations()
         if self.turn.resumed:
             # A turn taken over (or resumed after a pause, or queued again to be cancelled): honour a
             # cancel before finishing the interrupted step.
@@ -707,7 +722,10 @@ class TurnRunner:
                 plans,
                 on_result=on_result,
                 checkpoint=self.checkpoint,
-                max_parallel=int(settings.RUNTIME_TOOL_MAX_PARALLEL),
+                # parallel_tool_calls: false (harness, agent or session) runs the calls one at a time.
+                max_parallel=1
+                if self.config["parallel_tool_calls"] is False
+                else int(settings.RUNTIME_TOOL_MAX_PARALLEL),
             )
         except TurnLost:
             raise  # another worker owns the turn now: write nothing more
@@ -817,7 +835,7 @@ class TurnRunner:
             if error_code == "max_iterations":
                 text = (
                     f"I stopped because I reached the maximum number of steps "
-                    f"({settings.RUNTIME_MAX_ITERATIONS}) for one request."
+                    f"({self.max_iterations()}) for one request."
                 )
             self.emit_message(
                 EventType.OUTPUT_MESSAGE_COMPLETED,

@@ -27,6 +27,14 @@ class Session(PublicModel, UsageFields):
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="sessions")
     agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="sessions")
+    # The harness this session runs on: the agent's at creation unless the request names another.
+    harness = models.ForeignKey(
+        "harnesses.Harness", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    # The agent version this session was created with; its turns run on it even after the agent changes.
+    agent_version = models.ForeignKey(
+        "agents.AgentVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
     # Who created it (the admin's "owner" column); null for sessions made without a user (AUTH_MODE=none
     # without one, commands, sessions older than the column) and when the user is deleted.
     created_by = models.ForeignKey(

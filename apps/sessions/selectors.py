@@ -2,7 +2,8 @@
 
 import uuid
 
-from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Value
+from django.db.models import BooleanField, Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sum, Value
+from django.utils.dateparse import parse_datetime
 
 from apps.core import ids
 from apps.core.exceptions import InvalidRequest
@@ -11,7 +12,7 @@ from apps.core.textsafety import ensure_storable
 
 from .event_types import EventType
 from .events import DELTA_EVENT_TYPES, KNOWN_EVENT_TYPES, MESSAGE_EVENT_TYPES, EventFilter, EventQuery
-from .models import Event, Session, SessionPin
+from .models import Event, Session, SessionPin, Turn
 
 SEARCH_MAX_CHARS = 200
 BOOLEAN_PARAMS = {"true": True, "1": True, "false": False, "0": False}
@@ -161,3 +162,67 @@ def event_total(session_id: uuid.UUID) -> int:
     """X-Total-Count of GET .../events with `limit`: the session's visible events without streaming deltas."""
     visible = [t for t in KNOWN_EVENT_TYPES if t not in DELTA_EVENT_TYPES]
     return Event.objects.filter(session_id=session_id, type__in=visible).count()
+
+
+def stats_window(params) -> dict:
+    """`?from=` / `?to=` (RFC 3339) as created_at bounds for resource stats; malformed -> 400."""
+    bounds = {}
+    for name, lookup in (("from", "created_at__gte"), ("to", "created_at__lt")):
+        raw = params.get(name)
+        if raw:
+            try:
+                value = parse_datetime(raw.replace(" ", "+"))
+            except ValueError:
+                value = None
+            if value is None or value.tzinfo is None:
+                raise InvalidRequest(log_detail=f"{name} must be an RFC 3339 timestamp")
+            bounds[lookup] = value
+    return bounds
+
+
+def resource_stats(sessions: QuerySet[Session]) -> dict:
+    """ResourceStats (spec) over `sessions`: counts by status, turns, tokens, durations. Four queries whatever
+    the number of sessions, except durations, which read one (started_at, finished_at) pair per finished session.
+    Costs are null: this server does not price tokens."""
+    totals = sessions.aggregate(
+        session_count=Count("id"),
+        started=Count("id", filter=Q(status=Session.STATUS_STARTED)),
+        active=Count("id", filter=Q(status=Session.STATUS_ACTIVE)),
+        idle=Count("id", filter=Q(status=Session.STATUS_IDLE)),
+        waiting=Count("id", filter=Q(status=Session.STATUS_WAITING)),
+        input_tokens=Sum("input_tokens"),
+        output_tokens=Sum("output_tokens"),
+        cache_read=Sum("cache_read_tokens"),
+        cache_creation=Sum("cache_creation_tokens"),
+        first=Min("created_at"),
+        last=Max("created_at"),
+    )
+    turns = Turn.objects.filter(session__in=sessions.values("pk")).aggregate(count=Count("id"), last=Max("created_at"))
+    durations = [
+        int((finished - started).total_seconds() * 1000)
+        for started, finished in sessions.filter(started_at__isnull=False, finished_at__isnull=False).values_list(
+            "started_at", "finished_at"
+        )
+        if started is not None and finished is not None
+    ]
+    total_ms = sum(durations)
+    return {
+        "session_count": totals["session_count"],
+        "started_session_count": totals["started"],
+        "active_session_count": totals["active"],
+        "idle_session_count": totals["idle"],
+        "waiting_for_tool_results_session_count": totals["waiting"],
+        "execution_count": turns["count"],
+        "total_input_tokens": totals["input_tokens"] or 0,
+        "total_output_tokens": totals["output_tokens"] or 0,
+        "total_cache_read_tokens": totals["cache_read"] or 0,
+        "total_cache_creation_tokens": totals["cache_creation"] or 0,
+        "total_session_duration_ms": total_ms,
+        "avg_session_duration_ms": total_ms // len(durations) if durations else None,
+        "first_session_at": format_ts(totals["first"]),
+        "last_session_at": format_ts(totals["last"]),
+        "last_execution_at": format_ts(turns["last"]),
+        "total_cost_usd": None,
+        "total_estimated_cost_usd": None,
+        "total_actual_cost_usd": None,
+    }

@@ -115,6 +115,8 @@ class SessionSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="Always null: this server has no workspaces (yet)."
     )
     agent_id = PublicIdField("agent", source="agent.public_id", read_only=True)
+    harness_id = PublicIdField("harness", read_only=True)
+    agent_version_id = PublicIdField("agentver", read_only=True, allow_null=True)
     model_id = PublicIdField("model", read_only=True, allow_null=True)
     capabilities = SessionCapabilityRefSerializer(many=True, read_only=True)
     tools = SessionToolSerializer(many=True, read_only=True)
@@ -146,6 +148,8 @@ class SessionSerializer(serializers.ModelSerializer):
             "organization_id",
             "workspace_id",
             "agent_id",
+            "harness_id",
+            "agent_version_id",
             "title",
             "tags",
             "model_id",
@@ -213,6 +217,8 @@ def session_to_dict(session) -> dict:
         "organization_id": ids.format_id("org", session.organization_id),
         "workspace_id": None,
         "agent_id": ids.format_id("agent", session.agent.public_id),
+        "harness_id": ids.format_id("harness", session.harness_id or session.agent.harness_id),
+        "agent_version_id": ids.format_id("agentver", session.agent_version_id),
         "title": session.title,
         "tags": session.tags,
         "model_id": ids.format_id("model", session.model_id),
@@ -270,6 +276,8 @@ class SessionLayersSerializer(serializers.Serializer):
 
 class SessionCreateSerializer(SessionLayersSerializer):
     agent_id = PublicIdField("agent", required=False, allow_null=True)
+    harness_id = PublicIdField("harness", required=False, allow_null=True, help_text="Default: the agent's harness.")
+    harness_name = StrictCharField(required=False, allow_null=True, help_text="A harness by name instead of by id.")
     agent_name = StrictCharField(
         required=False, allow_null=True, max_length=255, help_text="The agent by name instead of by id."
     )

@@ -19,11 +19,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.agents.models import Agent
+from apps.agents.versioning import version_for_new_session
 from apps.core import ids
 from apps.core.exceptions import Conflict, InputTooLarge, InvalidRequest, NotFound
 from apps.core.fields import format_ts
 from apps.core.scoping import get_in_org
 from apps.core.services import model_update
+from apps.harnesses.services import harness_ref_from_body
 from apps.llm.selectors import model_get_in_org
 
 from . import turns
@@ -136,6 +138,8 @@ def session_create(
     system_prompt: str | None = None,
     locale: str | None = None,
     hints: dict | None = None,
+    harness_id: uuid.UUID | None = None,
+    harness_name: str | None = None,
     created_by=None,
     workspace_id: str | None = None,
 ) -> Session:
@@ -163,8 +167,14 @@ def session_create(
         locale=locale,
         hints=hints,
         created_by=created_by,
+        harness_id=agent.harness_id,
+        agent_version=version_for_new_session(agent),
     )
     session_config_check(vars(session))
+    # Another harness of the organization (404 "Harness not found" otherwise; both at once 400).
+    harness = harness_ref_from_body(organization=organization, harness_id=harness_id, harness_name=harness_name)
+    if harness is not None:
+        session.harness = harness
     session.full_clean()
     session.save()
     data = {"agent_id": ids.format_id("agent", agent.public_id)}

@@ -195,6 +195,8 @@ class SessionViewSet(
             system_prompt=data.get("system_prompt"),
             locale=data.get("locale"),
             hints=data.get("hints"),
+            harness_id=data.get("harness_id"),
+            harness_name=data.get("harness_name"),
             created_by=request.user if getattr(request.user, "pk", None) else None,
             workspace_id=data.get("workspace_id"),
         )

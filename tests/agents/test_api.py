@@ -5,6 +5,7 @@ import re
 import pytest
 
 from apps.core.ids import format_id
+from apps.harnesses.models import Harness
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +17,8 @@ TOO_LARGE = {"error": "Input exceeds allowed limits", "status": 400}
 
 
 def test_create_returns_the_full_agent(api_client):
+    """The spec's Agent (SDK 0.3.1 wins over api-contract.md's shorter one): the contract's fields plus harness_id,
+    display_name, tools, initial_files, max_iterations, parallel_tool_calls, network_access, versions, lineage."""
     response = api_client.post(
         "/v1/agents",
         {
@@ -31,6 +34,8 @@ def test_create_returns_the_full_agent(api_client):
     body = response.json()
     assert ID_RE.match(body.pop("id"))
     assert TS_RE.match(body.pop("created_at")) and TS_RE.match(body.pop("updated_at"))
+    # SDK 0.3.1 requires harness_id: an agent created without one runs on its organization's `generic` harness.
+    assert body.pop("harness_id") == format_id("harness", Harness.objects.get(name="generic", is_built_in=True).pk)
     assert body == {
         "name": "Release Notes Writer",
         "description": "Notes",
@@ -40,6 +45,18 @@ def test_create_returns_the_full_agent(api_client):
         "capabilities": [{"ref": "current_time", "config": {}}, {"ref": "test_math", "config": {"precision": 2}}],
         "status": "active",
         "usage": None,
+        "display_name": None,
+        "tools": [],
+        "initial_files": [],
+        "max_iterations": None,
+        "parallel_tool_calls": None,
+        "network_access": None,
+        "default_version_id": None,
+        "forked_from_agent_id": None,
+        "forked_from_version_id": None,
+        "root_agent_id": None,
+        "archived_at": None,
+        "deleted_at": None,
     }
 
 
@@ -82,9 +99,12 @@ def test_hyphenated_id_is_tolerated(api_client, create_agent):
 
 
 def test_list_is_newest_first_with_total_and_includes_archived(api_client, create_agent):
+    """The spec's GET /v1/agents lists active agents unless `include_archived=true` (SDK/spec win over
+    api-contract.md, whose list included archived agents by default)."""
     first, second, third = create_agent(name="one"), create_agent(name="two"), create_agent(name="three")
     assert api_client.delete(f"/v1/agents/{second['id']}").status_code == 204
-    body = api_client.get("/v1/agents").json()
+    assert [a["id"] for a in api_client.get("/v1/agents").json()["data"]] == [third["id"], first["id"]]
+    body = api_client.get("/v1/agents?include_archived=true").json()
     assert body["total"] == 3
     assert [a["id"] for a in body["data"]] == [third["id"], second["id"], first["id"]]
     assert [a["status"] for a in body["data"]] == ["active", "archived", "active"]

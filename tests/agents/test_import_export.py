@@ -200,6 +200,7 @@ def test_import_unknown_default_model_is_404(api_client):
 
 
 def test_copy_creates_an_active_duplicate(api_client, create_agent):
+    """Listing counts the archived original only with include_archived (the spec's list shows active agents)."""
     original = create_agent(name="Writer", tags=["t"], capabilities=["noop"], description="d")
     api_client.delete(f"/v1/agents/{original['id']}")
     response = api_client.post(f"/v1/agents/{original['id']}/copy")
@@ -207,7 +208,7 @@ def test_copy_creates_an_active_duplicate(api_client, create_agent):
     copy = response.json()
     assert copy["id"] != original["id"] and copy["name"] == "Writer (copy)" and copy["status"] == "active"
     assert {k: copy[k] for k in CONFIG_FIELDS if k != "name"} == {k: original[k] for k in CONFIG_FIELDS if k != "name"}
-    assert api_client.get("/v1/agents").json()["total"] == 2
+    assert api_client.get("/v1/agents?include_archived=true").json()["total"] == 2
 
 
 def test_copy_of_a_maximal_name_stays_within_limits(api_client, create_agent):

@@ -1,5 +1,7 @@
 """Helpers for runtime tests: agents/sessions through the API, turns run inline, providers on the fakes."""
 
+import itertools
+
 import pytest
 
 from apps.core.ids import format_id, parse_id
@@ -54,12 +56,21 @@ class Chat:
 
 @pytest.fixture
 def make_chat(api_client, db):
-    """make_chat(capabilities=[...], model=None, system_prompt=..., session_capabilities=[...]) -> Chat."""
+    """make_chat(capabilities=[...], model=None, system_prompt=..., session_capabilities=[...]) -> Chat.
+
+    Each chat gets its own agent name: names are unique per organization (SDK 0.3.1's apply_by_name), so a
+    second POST of the same name would replace the first chat's agent instead of creating one.
+    """
+    names = itertools.count(1)
 
     def _make(
         capabilities=None, model=None, system_prompt="You are a helpful test agent.", session_capabilities=None
     ) -> Chat:
-        body = {"name": "Runtime test agent", "system_prompt": system_prompt, "capabilities": capabilities or []}
+        body = {
+            "name": f"Runtime test agent {next(names)}",
+            "system_prompt": system_prompt,
+            "capabilities": capabilities or [],
+        }
         if model is not None:
             body["default_model_id"] = format_id("model", model.pk)
         agent = api_client.post("/v1/agents", body, format="json")

@@ -322,3 +322,16 @@ def test_rotate_encryption_keys_re_encrypts_webhook_secrets(api_client, receiver
     run_a_turn(api_client)
     deliveries_run_due()
     verify(hook["secret"], receiver.requests[0])
+
+
+def test_the_address_policy_is_checked_again_when_delivering(api_client, receiver, settings):
+    # Created while private destinations were allowed (or its DNS answer changed since): the connection itself
+    # is refused once the policy applies, and the attempt is logged as a failure to retry.
+    hook = create_webhook(api_client, receiver.url, event_types=["turn.completed"])
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False
+    run_a_turn(api_client)
+    assert deliveries_run_due() == 1
+    assert receiver.requests == []
+    [entry] = deliveries(api_client, hook["id"])
+    assert entry["status"] == "pending" and entry["last_status_code"] is None
+    assert "non-public address" in entry["last_error"]

@@ -21,7 +21,7 @@ def waiting_status_backward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agent_sessions', '0004_dashboard_indexes'),
+        ('agent_sessions', '0006_session_agent_version'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
