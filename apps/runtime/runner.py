@@ -340,7 +340,7 @@ class TurnRunner:
         with transaction.atomic():
             self.emit(
                 EventType.REASON_STARTED,
-                {"agent_id": format_id("agent", self.agent.public_id), "metadata": model_meta},
+                {"agent_id": format_id("agent", self.agent.public_id) if self.agent else None, "metadata": model_meta},
                 self.context(reason_span),
             )
             self.emit(
@@ -621,7 +621,7 @@ class TurnRunner:
                 self.context(reason_span),
             )
             session_updates = usage_increment_expressions(usage)
-            if usage:
+            if usage and self.agent is not None:  # a session on its harness alone has no agent to charge
                 type(self.agent).objects.filter(pk=self.agent.pk).update(**usage_increment_expressions(usage))
             if step.text:
                 session_updates.update(output_preview=preview_text(step.text), updated_at=timezone.now())
@@ -689,7 +689,7 @@ class TurnRunner:
                     context=ToolContext(
                         organization_id=self.session.organization_id,
                         session_id=self.session_id,
-                        agent_id=self.agent.pk,
+                        agent_id=self.agent.pk if self.agent else None,
                         turn_id=self.turn_key,
                         tool_call_id=call.id,
                         config=self.tool_configs.get(call.name, {}),

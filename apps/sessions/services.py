@@ -25,7 +25,7 @@ from apps.core.exceptions import Conflict, InputTooLarge, InvalidRequest, NotFou
 from apps.core.fields import format_ts
 from apps.core.scoping import get_in_org
 from apps.core.services import model_update
-from apps.harnesses.services import harness_ref_from_body
+from apps.harnesses.services import generic_harness, harness_ref_from_body
 from apps.llm.selectors import model_get_in_org
 
 from . import turns
@@ -128,7 +128,7 @@ def session_config_check(values: dict) -> None:
 def session_create(
     *,
     organization,
-    agent: Agent | uuid.UUID,
+    agent: Agent | uuid.UUID | None = None,
     title: str | None = None,
     tags: list[str] | None = None,
     model=None,
@@ -145,14 +145,15 @@ def session_create(
 ) -> Session:
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
-    `agent` is an Agent or its public id, `model` an LlmModel, a model pk or None; both must belong to
+    `agent` is an Agent, its public id or None (a session on its harness alone: the named harness, else the
+    organization's `generic`), `model` an LlmModel, a model pk or None; both must belong to
     `organization` (404 "Agent not found" / "Model not found" otherwise). `created_by`: the User who
     asked (the API's `owner`; the admin's owner column), or None.
     `workspace_id`: this server has no workspaces, so any id is 404 "Workspace not found" (null is fine).
     """
     if workspace_id is not None:
         raise NotFound("Workspace not found")
-    agent = agent_get_in_org(organization=organization, agent=agent)
+    agent = agent_get_in_org(organization=organization, agent=agent) if agent is not None else None
     model = _model_in_org(organization, model)
     session = Session(
         organization=organization,
@@ -167,17 +168,19 @@ def session_create(
         locale=locale,
         hints=hints,
         created_by=created_by,
-        harness_id=agent.harness_id,
-        agent_version=version_for_new_session(agent),
+        harness_id=agent.harness_id if agent is not None else None,
+        agent_version=version_for_new_session(agent) if agent is not None else None,
     )
     session_config_check(vars(session))
     # Another harness of the organization (404 "Harness not found" otherwise; both at once 400).
     harness = harness_ref_from_body(organization=organization, harness_id=harness_id, harness_name=harness_name)
     if harness is not None:
         session.harness = harness
+    elif session.harness_id is None:
+        session.harness = generic_harness(organization)
     session.full_clean()
     session.save()
-    data = {"agent_id": ids.format_id("agent", agent.public_id)}
+    data = {"agent_id": ids.format_id("agent", agent.public_id) if agent is not None else None}
     if model is not None:
         data["model_id"] = ids.format_id("model", model.pk)
     turns.start(session=session, data=data)
@@ -194,7 +197,8 @@ def session_update(*, session: Session, data: dict) -> Session:
     `agent_id` (a public id): it must be the session's own agent, which cannot change (400).
     """
     data = dict(data)
-    if "agent_id" in data and data.pop("agent_id") != session.agent.public_id:
+    current = session.agent.public_id if session.agent is not None else None
+    if "agent_id" in data and data.pop("agent_id") != current:
         raise InvalidRequest(log_detail="agent_id of a session cannot be changed")
     if "model_id" in data:
         data["model"] = _model_in_org(session.organization, data.pop("model_id"))
