@@ -163,9 +163,11 @@ def session_base_config(session: Any) -> dict[str, Any]:
     settings on the session's harness. A session without a version (created before versions existed) runs
     on its agent's live configuration.
     """
-    agent = session.agent
-    harness = session.harness if session.harness_id else agent.harness
+    agent = session.agent if session.agent_id else None
+    harness = session.harness if session.harness_id else getattr(agent, "harness", None)
     version = session.agent_version if session.agent_version_id else None
+    if agent is None:  # a session on its harness alone
+        return resolve(harness_layers(harness) if harness is not None else [])
     if version is None:
         return agent_config(agent, harness)
     if version.authored_config.get("harness_id") == ids.format_id("harness", getattr(harness, "pk", None)):

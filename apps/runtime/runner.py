@@ -380,7 +380,7 @@ class TurnRunner:
         with transaction.atomic():
             self.emit(
                 EventType.REASON_STARTED,
-                {"agent_id": format_id("agent", self.agent.public_id), "metadata": model_meta},
+                {"agent_id": format_id("agent", self.agent.public_id) if self.agent else None, "metadata": model_meta},
                 self.context(reason_span),
             )
             self.emit(
@@ -664,7 +664,7 @@ class TurnRunner:
             if self.model is not None:
                 usage_record(session=self.session, turn=self.turn, model=self.model, usage=usage)
             session_updates = usage_increment_expressions(usage)
-            if usage:
+            if usage and self.agent is not None:  # a session on its harness alone has no agent to charge
                 type(self.agent).objects.filter(pk=self.agent.pk).update(**usage_increment_expressions(usage))
             if step.text:
                 session_updates.update(output_preview=preview_text(step.text), updated_at=timezone.now())
@@ -732,7 +732,7 @@ class TurnRunner:
                     context=ToolContext(
                         organization_id=self.session.organization_id,
                         session_id=self.session_id,
-                        agent_id=self.agent.pk,
+                        agent_id=self.agent.pk if self.agent else None,
                         turn_id=self.turn_key,
                         tool_call_id=call.id,
                         config=self.tool_configs.get(call.name, {}),

@@ -332,7 +332,8 @@ class TurnAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Agent", ordering="session__agent__name")
     def agent(self, obj: Turn) -> str:
-        return obj.session.agent.name
+        agent = obj.session.agent
+        return agent.name if agent is not None else "-"  # a session on its harness alone
 
     @admin.display(description="Organization", ordering="session__organization__name")
     def organization(self, obj: Turn) -> str:

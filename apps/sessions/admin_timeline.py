@@ -219,12 +219,13 @@ TOKENS = F("input_tokens") + F("output_tokens")
 
 def transcript(session: Session) -> dict:
     """The exported transcript: the session, its turns and every message, in the API's shapes."""
+    agent = session.agent  # None: a session on its harness alone
     return {
         "session": {
             "id": ids.format_id("session", session.pk),
             "title": session.title,
-            "agent_id": ids.format_id("agent", session.agent.public_id),
-            "agent_name": session.agent.name,
+            "agent_id": ids.format_id("agent", agent.public_id) if agent is not None else None,
+            "agent_name": agent.name if agent is not None else None,
             "organization": session.organization.name,
             "status": session.status,
             "created_at": format_ts(session.created_at),

@@ -26,7 +26,8 @@ class Session(PublicModel, UsageFields):
     STATUSES = [(s, s) for s in (STATUS_STARTED, STATUS_ACTIVE, STATUS_IDLE, STATUS_WAITING)]
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="sessions")
-    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="sessions")
+    # Optional: a session may run on its harness alone (the spec's `agent_id` is optional).
+    agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.CASCADE, related_name="sessions")
     # The harness this session runs on: the agent's at creation unless the request names another.
     harness = models.ForeignKey(
         "harnesses.Harness", null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"

@@ -116,7 +116,7 @@ class SessionSerializer(serializers.ModelSerializer):
     workspace_id = StrictCharField(
         read_only=True, allow_null=True, help_text="Always null: this server has no workspaces (yet)."
     )
-    agent_id = PublicIdField("agent", source="agent.public_id", read_only=True)
+    agent_id = PublicIdField("agent", source="agent.public_id", read_only=True, allow_null=True)
     harness_id = PublicIdField("harness", read_only=True)
     agent_version_id = PublicIdField("agentver", read_only=True, allow_null=True)
     model_id = PublicIdField("model", read_only=True, allow_null=True)
@@ -199,7 +199,8 @@ class SessionSerializer(serializers.ModelSerializer):
 
 def session_features(session) -> list[str]:
     """Computed at read time from the agent's capabilities then the session's (contract 3.2)."""
-    return features_of([*(session.agent.capabilities or []), *(session.capabilities or [])])
+    agent_refs = session.agent.capabilities or [] if session.agent_id else []
+    return features_of([*agent_refs, *(session.capabilities or [])])
 
 
 def owner_summary(user_id) -> dict | None:
@@ -223,8 +224,8 @@ def session_to_dict(session, mcp_servers: dict | None = None) -> dict:
         "id": ids.format_id("session", session.pk),
         "organization_id": ids.format_id("org", session.organization_id),
         "workspace_id": None,
-        "agent_id": ids.format_id("agent", session.agent.public_id),
-        "harness_id": ids.format_id("harness", session.harness_id or session.agent.harness_id),
+        "agent_id": ids.format_id("agent", session.agent.public_id) if session.agent_id else None,
+        "harness_id": ids.format_id("harness", session.harness_id or getattr(session.agent, "harness_id", None)),
         "agent_version_id": ids.format_id("agentver", session.agent_version_id),
         "title": session.title,
         "tags": session.tags,
@@ -297,8 +298,6 @@ class SessionCreateSerializer(SessionLayersSerializer):
     def validate(self, attrs: dict) -> dict:
         if attrs.get("agent_id") is not None and attrs.get("agent_name") is not None:
             raise serializers.ValidationError("agent_id and agent_name are mutually exclusive")
-        if attrs.get("agent_id") is None and attrs.get("agent_name") is None:
-            raise serializers.ValidationError("an agent is required")
         return attrs
 
 

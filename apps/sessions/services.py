@@ -26,7 +26,7 @@ from apps.core.exceptions import Conflict, InputTooLarge, InvalidRequest, NotFou
 from apps.core.fields import format_ts
 from apps.core.scoping import get_in_org
 from apps.core.services import model_update
-from apps.harnesses.services import harness_ref_from_body
+from apps.harnesses.services import generic_harness, harness_ref_from_body
 from apps.llm.selectors import model_get_in_org
 from apps.mcp import services as mcp_services
 
@@ -130,7 +130,7 @@ def session_config_check(values: dict) -> None:
 def session_create(
     *,
     organization,
-    agent: Agent | uuid.UUID,
+    agent: Agent | uuid.UUID | None = None,
     title: str | None = None,
     tags: list[str] | None = None,
     model=None,
@@ -149,7 +149,8 @@ def session_create(
 ) -> Session:
     """Create a session (status `started`) and emit its one `session.started` event (contract 2.4, rec: at creation).
 
-    `agent` is an Agent or its public id, `model` an LlmModel, a model pk or None; both must belong to
+    `agent` is an Agent, its public id or None (a session on its harness alone: the named harness, else the
+    organization's `generic`), `model` an LlmModel, a model pk or None; both must belong to
     `organization` (404 "Agent not found" / "Model not found" otherwise). `created_by`: the User who
     asked (the API's `owner`; the admin's owner column), or None.
     `workspace_id`: this server has no workspaces, so any id is 404 "Workspace not found" (null is fine).
@@ -157,7 +158,7 @@ def session_create(
     """
     if workspace_id is not None:
         raise NotFound("Workspace not found")
-    agent = agent_get_in_org(organization=organization, agent=agent)
+    agent = agent_get_in_org(organization=organization, agent=agent) if agent is not None else None
     model = _model_in_org(organization, model)
     attachments = mcp_services.attachments_clean(organization_id=organization.pk, raw=mcp_servers)
     session = Session(
@@ -173,8 +174,8 @@ def session_create(
         locale=locale,
         hints=hints,
         created_by=created_by,
-        harness_id=agent.harness_id,
-        agent_version=version_for_new_session(agent),
+        harness_id=agent.harness_id if agent is not None else None,
+        agent_version=version_for_new_session(agent) if agent is not None else None,
         # The request's credential (`request.auth`): kept when it is an API key (JWT claims are a dict).
         api_key=api_key if isinstance(api_key, ApiKey) else None,
     )
@@ -183,13 +184,15 @@ def session_create(
     harness = harness_ref_from_body(organization=organization, harness_id=harness_id, harness_name=harness_name)
     if harness is not None:
         session.harness = harness
+    elif session.harness_id is None:
+        session.harness = generic_harness(organization)
     session.full_clean()
     session.save()
     if attachments:
         mcp_services.attachments_set(
             owner_kind="session", owner_id=session.pk, organization_id=organization.pk, entries=attachments
         )
-    data = {"agent_id": ids.format_id("agent", agent.public_id)}
+    data = {"agent_id": ids.format_id("agent", agent.public_id) if agent is not None else None}
     if model is not None:
         data["model_id"] = ids.format_id("model", model.pk)
     turns.start(session=session, data=data)
@@ -206,7 +209,8 @@ def session_update(*, session: Session, data: dict) -> Session:
     `agent_id` (a public id): it must be the session's own agent, which cannot change (400).
     """
     data = dict(data)
-    if "agent_id" in data and data.pop("agent_id") != session.agent.public_id:
+    current = session.agent.public_id if session.agent is not None else None
+    if "agent_id" in data and data.pop("agent_id") != current:
         raise InvalidRequest(log_detail="agent_id of a session cannot be changed")
     if "model_id" in data:
         data["model"] = _model_in_org(session.organization, data.pop("model_id"))

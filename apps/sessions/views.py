@@ -184,7 +184,7 @@ class SessionViewSet(
         data = serializer.validated_data
         organization = request_organization(request)
         agent = data.get("agent_id")
-        if agent is None:
+        if agent is None and data.get("agent_name") is not None:
             agent = services.agent_by_name(organization=organization, name=data["agent_name"])
         session = services.session_create(
             organization=organization,

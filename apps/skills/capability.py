@@ -27,7 +27,8 @@ LOAD_SKILL = {
 
 
 def _attached_skill_ids(session: Session) -> set[uuid.UUID]:
-    refs = list(session.agent.capabilities or []) + list(session.capabilities or [])
+    agent_refs = list(session.agent.capabilities or []) if session.agent is not None else []  # agent optional
+    refs = agent_refs + list(session.capabilities or [])
     found = set()
     for ref in refs:
         capability_id = ref.get("ref") if isinstance(ref, dict) else ref

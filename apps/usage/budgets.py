@@ -92,13 +92,12 @@ def subject_key(budget: Budget) -> str:
 
 def session_budgets(session: Session, *, lock: bool = False) -> list[Budget]:
     """The budgets that apply to `session` (not deleted), in primary-key order (the lock order)."""
-    subjects = (
-        Q(subject_type="organization", subject_id=session.organization_id)
-        | Q(
-            subject_type="agent", subject_id=Subquery(Agent.objects.filter(pk=session.agent_id).values("public_id")[:1])
-        )
-        | Q(subject_type="session", subject_id=session.pk)
+    subjects = Q(subject_type="organization", subject_id=session.organization_id) | Q(
+        subject_type="session", subject_id=session.pk
     )
+    if session.agent_id is not None:  # a session on a harness alone has no agent budget
+        agent_public_id = Subquery(Agent.objects.filter(pk=session.agent_id).values("public_id")[:1])
+        subjects |= Q(subject_type="agent", subject_id=agent_public_id)
     if session.created_by_id:
         subjects |= Q(subject_type="user", subject_id=session.created_by_id)
     if session.api_key_id:

@@ -204,7 +204,6 @@ def test_agent_by_name(api_client, make_agent):
     assert ambiguous.json() == {"error": "Agent name is ambiguous: use agent_id", "status": 409}
     both = {"agent_name": "support", "agent_id": format_id("agent", helper.public_id)}
     assert api_client.post("/v1/sessions", both, format="json").json() == INVALID
-    assert api_client.post("/v1/sessions", {}, format="json").json() == INVALID
 
 
 def test_nul_characters_in_query_strings_are_400(api_client, agent_id):
@@ -212,3 +211,35 @@ def test_nul_characters_in_query_strings_are_400(api_client, agent_id):
     assert api_client.get("/v1/sessions?search=a%00b").json() == INVALID
     for param in ("tool_name", "trace_id", "exec_id"):
         assert api_client.get(f"/v1/sessions/{session['id']}/events?{param}=%00").json() == INVALID
+
+
+# --------------------------------------------------------------------------- a session on a harness alone
+def test_a_session_without_an_agent_runs_on_its_harness(api_client):
+    from apps.core.ids import parse_id
+    from apps.runtime.services import turn_run_pending
+
+    harness = api_client.post(
+        "/v1/harnesses",
+        {"name": "solo", "system_prompt": "Harness rules.", "capabilities": ["current_time"]},
+        format="json",
+    ).json()
+    generic = api_client.get("/v1/harnesses/generic").json()
+    plain = api_client.post("/v1/sessions", {}, format="json")
+    assert plain.status_code == 201, plain.content
+    assert plain.json()["agent_id"] is None and plain.json()["harness_id"] == generic["id"]
+    created = api_client.post("/v1/sessions", {"harness_name": "solo", "title": "solo"}, format="json").json()
+    assert (created["agent_id"], created["harness_id"]) == (None, harness["id"])
+    url = f"/v1/sessions/{created['id']}"
+    message = {"message": {"role": "user", "content": [{"type": "text", "text": "alone"}]}}
+    assert api_client.post(f"{url}/messages", message, format="json").status_code == 201
+    turn_run_pending(session_id=parse_id("session", created["id"]))
+    events = api_client.get(f"{url}/events").json()["data"]
+    assert [e["type"] for e in events][-2:] == ["turn.completed", "session.idled"]
+    system = next(e for e in events if e["type"] == "llm.generation")["data"]["messages"][0]["content"][0]["text"]
+    assert "Harness rules." in system
+    assert api_client.get(url).json()["output_preview"] == "You said: alone"
+    listed = api_client.get("/v1/sessions", {"search": "solo"}).json()["data"]
+    assert [row["agent_id"] for row in listed] == [None]
+    # Fork, export and the admin's views work without an agent too.
+    assert api_client.post(f"{url}/fork", {}, format="json").json()["agent_id"] is None
+    assert api_client.get(f"{url}/export", {"format": "json"}).status_code == 200

@@ -40,15 +40,19 @@ def test_create_emits_session_started_once(api_client, agent_id):
     assert event["data"] == {"agent_id": agent_id}
 
 
-@pytest.mark.parametrize("agent_id", ["nope", "agent_xyz", "session_" + "0" * 32, 42, None])
+@pytest.mark.parametrize("agent_id", ["nope", "agent_xyz", "session_" + "0" * 32, 42])
 def test_create_with_malformed_agent_id_is_400(api_client, agent_id):
     response = create(api_client, agent_id=agent_id)
     assert response.status_code == 400
     assert response.json() == {"error": "Invalid request", "status": 400}
 
 
-def test_create_without_agent_id_is_400(api_client):
-    assert create(api_client, title="x").json() == {"error": "Invalid request", "status": 400}
+def test_create_without_agent_id_runs_on_the_generic_harness(api_client):
+    # The published spec: `agent_id` is optional; without an agent or a harness, the organization's `generic`.
+    for body in ({"title": "x"}, {"title": "y", "agent_id": None}):
+        session = create(api_client, **body).json()
+        assert session["agent_id"] is None
+        assert session["harness_id"] == api_client.get("/v1/harnesses/generic").json()["id"]
 
 
 def test_create_with_unknown_or_foreign_agent_is_404(api_client, make_agent, make_org):
